@@ -1,0 +1,4 @@
+//! Transports. Each converts its wire form into the model, calls the engine, and renders the
+//! result; none holds search, filter or validation logic of its own.
+
+pub mod rest;

@@ -1,0 +1,100 @@
+//! The REST API (axum): Qdrant's paths, one file per area, all sharing [`AppState`].
+//!
+//! Handlers parse with the extractors in [`envelope`], call one engine method and wrap the
+//! result in the envelope. Every route that takes `{name}` accepts an alias as well, because the
+//! engine resolves names.
+
+pub mod aliases;
+pub mod collections;
+pub mod envelope;
+pub mod points;
+pub mod search;
+pub mod service;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use tower_http::cors::CorsLayer;
+
+use crate::engine::Engine;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    /// `service.max_request_size_mb` in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Builds the router for all served endpoints.
+pub fn router(state: AppState, enable_cors: bool) -> Router {
+    let router = Router::new()
+        .route("/", get(service::root))
+        .route("/healthz", get(service::healthz))
+        .route("/livez", get(service::healthz))
+        .route("/readyz", get(service::readyz))
+        .route("/collections", get(collections::list))
+        .route("/aliases", get(aliases::list_all))
+        .route("/collections/aliases", post(aliases::update))
+        .route(
+            "/collections/{name}",
+            get(collections::get)
+                .put(collections::create)
+                .patch(collections::update)
+                .delete(collections::delete),
+        )
+        .route("/collections/{name}/exists", get(collections::exists))
+        .route(
+            "/collections/{name}/aliases",
+            get(aliases::list_for_collection),
+        )
+        .route(
+            "/collections/{name}/points",
+            put(points::upsert).post(points::retrieve),
+        )
+        .route("/collections/{name}/points/{id}", get(points::get_one))
+        .route("/collections/{name}/points/delete", post(points::delete))
+        .route(
+            "/collections/{name}/points/payload",
+            post(points::set_payload).put(points::overwrite_payload),
+        )
+        .route(
+            "/collections/{name}/points/payload/delete",
+            post(points::delete_payload),
+        )
+        .route(
+            "/collections/{name}/points/payload/clear",
+            post(points::clear_payload),
+        )
+        .route(
+            "/collections/{name}/points/vectors",
+            put(points::update_vectors),
+        )
+        .route(
+            "/collections/{name}/points/vectors/delete",
+            post(points::delete_vectors),
+        )
+        .route("/collections/{name}/points/batch", post(points::batch))
+        .route("/collections/{name}/points/scroll", post(search::scroll))
+        .route("/collections/{name}/points/count", post(search::count))
+        .route("/collections/{name}/points/search", post(search::search))
+        .route(
+            "/collections/{name}/points/search/batch",
+            post(search::search_batch),
+        )
+        .route("/collections/{name}/points/query", post(search::query))
+        .route(
+            "/collections/{name}/points/query/batch",
+            post(search::query_batch),
+        )
+        // JsonBody enforces the configured limit itself, with Qdrant's message.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state);
+    if enable_cors {
+        router.layer(CorsLayer::permissive())
+    } else {
+        router
+    }
+}

@@ -1,0 +1,137 @@
+//! One collection: its configuration, its point table, and the persistence of both.
+//!
+//! Writes ([`Collection::update`], in `updates.rs`) and reads (`reads.rs`) are methods of
+//! [`Collection`]; this file holds the type, start-up loading and the helpers both sides use to
+//! resolve vector names and check dimensions.
+
+use parking_lot::RwLock;
+
+use crate::engine::points::PointTable;
+use crate::error::{Error, Result};
+use crate::index::filter;
+use crate::model::collection::{CollectionConfig, CollectionInfo, CollectionStatus, VectorParams};
+use crate::model::filter::Filter;
+use crate::storage::{LoadedCollection, Storage, StoredCollection};
+
+/// A collection and everything in it.
+pub struct Collection {
+    pub(crate) name: String,
+    pub(crate) uid: u64,
+    pub(crate) config: RwLock<CollectionConfig>,
+    /// Points and the next operation number, locked together so that op numbers follow the
+    /// order in which writes are applied and persisted.
+    pub(crate) state: RwLock<State>,
+    pub(crate) storage: Storage,
+}
+
+pub(crate) struct State {
+    pub points: PointTable,
+    pub next_op: u64,
+}
+
+impl Collection {
+    pub(crate) fn new(name: &str, uid: u64, config: CollectionConfig, storage: Storage) -> Self {
+        let points = PointTable::new(&config.params.vectors);
+        Collection {
+            name: name.to_string(),
+            uid,
+            config: RwLock::new(config),
+            state: RwLock::new(State { points, next_op: 0 }),
+            storage,
+        }
+    }
+
+    /// Rebuilds a collection from what storage read back at start-up.
+    pub(crate) fn from_loaded(loaded: LoadedCollection, storage: Storage) -> Self {
+        let collection = Collection::new(&loaded.name, loaded.uid, loaded.config, storage);
+        {
+            let mut state = collection.state.write();
+            state.next_op = loaded.next_op;
+            for (id, p) in loaded.points {
+                let vectors = p.vectors.into_iter().collect();
+                state.points.insert(id, &vectors, p.payload, p.version);
+            }
+        }
+        collection
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn config(&self) -> CollectionConfig {
+        self.config.read().clone()
+    }
+
+    pub(crate) fn stored_record(&self) -> StoredCollection {
+        StoredCollection {
+            uid: self.uid,
+            config: self.config(),
+        }
+    }
+
+    /// `GET /collections/{name}`.
+    pub fn info(&self) -> CollectionInfo {
+        let config = self.config();
+        let points_count = self.state.read().points.len() as u64;
+        CollectionInfo {
+            status: CollectionStatus::Green,
+            optimizer_status: serde_json::Value::String("ok".into()),
+            // Every vector is served by exact scan until HNSW lands, so none is "indexed".
+            indexed_vectors_count: 0,
+            points_count,
+            segments_count: 1,
+            config,
+            payload_schema: serde_json::Map::new(),
+            update_queue: serde_json::json!({ "length": 0 }),
+        }
+    }
+
+    /// Parameters of the vector `name` for a search or a query, with Qdrant's messages.
+    pub(crate) fn search_vector_params(&self, name: &str) -> Result<VectorParams> {
+        let config = self.config.read();
+        let vectors = &config.params.vectors;
+        if let Some(p) = vectors.get(name) {
+            return Ok(p.clone());
+        }
+        let available = vectors.names();
+        let is_unnamed = vectors.get("").is_some();
+        Err(Error::BadInput(if name.is_empty() {
+            format!(
+                "Vector with name `` is not configured in this collection. Collection requires specified vector name in the request, available names: {available}"
+            )
+        } else if is_unnamed {
+            format!("Vector with name {name} is not configured in this collection")
+        } else {
+            format!(
+                "Vector with name `{name}` is not configured in this collection, available names: {available}"
+            )
+        }))
+    }
+
+    /// Counts points matching `filter` (all points without one).
+    pub fn count(&self, filter: Option<&Filter>) -> u64 {
+        let state = self.state.read();
+        let points = &state.points;
+        match filter {
+            None => points.len() as u64,
+            Some(f) => points
+                .iter_from(None)
+                .filter(|(_, off)| filter::matches(f, &points.view(*off)))
+                .count() as u64,
+        }
+    }
+}
+
+/// Qdrant's dimension message, naming the vector when it is not the unnamed one.
+pub(crate) fn dimension_error(expected: usize, got: usize, name: &str) -> Error {
+    if name.is_empty() {
+        Error::BadInput(format!(
+            "Vector dimension error: expected dim: {expected}, got {got}"
+        ))
+    } else {
+        Error::BadInput(format!(
+            "Vector dimension error: expected dim: {expected}, got {got} for vector '{name}'"
+        ))
+    }
+}

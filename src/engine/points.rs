@@ -1,0 +1,229 @@
+//! The in-memory point table of one collection: ids, payloads and vector stores by offset.
+//!
+//! Each live point has a dense `u32` offset; `id_map` translates ids to offsets and iterates in
+//! id order (scroll order). Upserting an existing id or changing its vectors tombstones the old
+//! offset and appends a new one, so an offset's vectors never change under a search structure
+//! that refers to it; payload changes happen in place. Tombstones are dropped by
+//! [`PointTable::compact`] once they outnumber live points.
+
+use std::collections::BTreeMap;
+
+use crate::index::filter::PointView;
+use crate::index::vector_store::VectorStore;
+use crate::model::collection::VectorsConfig;
+use crate::model::vectors::NamedDense;
+use crate::model::{Payload, PointId};
+use crate::storage::StoredPoint;
+
+/// All points of a collection.
+#[derive(Clone, Debug)]
+pub struct PointTable {
+    ids: Vec<PointId>,
+    live: Vec<bool>,
+    versions: Vec<u64>,
+    payloads: Vec<Payload>,
+    stores: BTreeMap<String, VectorStore>,
+    id_map: BTreeMap<PointId, u32>,
+    tombstones: usize,
+}
+
+impl PointTable {
+    pub fn new(vectors: &VectorsConfig) -> Self {
+        PointTable {
+            ids: Vec::new(),
+            live: Vec::new(),
+            versions: Vec::new(),
+            payloads: Vec::new(),
+            stores: vectors
+                .iter()
+                .map(|(name, p)| (name.to_string(), VectorStore::new(p.size as usize)))
+                .collect(),
+            id_map: BTreeMap::new(),
+            tombstones: 0,
+        }
+    }
+
+    /// Number of live points.
+    pub fn len(&self) -> usize {
+        self.id_map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id_map.is_empty()
+    }
+
+    pub fn offset(&self, id: &PointId) -> Option<u32> {
+        self.id_map.get(id).copied()
+    }
+
+    pub fn contains(&self, id: &PointId) -> bool {
+        self.id_map.contains_key(id)
+    }
+
+    pub fn id(&self, offset: u32) -> PointId {
+        self.ids[offset as usize]
+    }
+
+    pub fn is_live(&self, offset: u32) -> bool {
+        self.live.get(offset as usize).copied().unwrap_or(false)
+    }
+
+    pub fn version(&self, offset: u32) -> u64 {
+        self.versions[offset as usize]
+    }
+
+    pub fn payload(&self, offset: u32) -> &Payload {
+        &self.payloads[offset as usize]
+    }
+
+    pub fn store(&self, name: &str) -> Option<&VectorStore> {
+        self.stores.get(name)
+    }
+
+    /// The point's vector of one name, if it has one.
+    pub fn vector(&self, offset: u32, name: &str) -> Option<&[f32]> {
+        self.stores.get(name)?.get(offset)
+    }
+
+    /// Every vector the point has, by name.
+    pub fn vectors(&self, offset: u32) -> NamedDense {
+        self.stores
+            .iter()
+            .filter_map(|(name, s)| s.get(offset).map(|v| (name.clone(), v.to_vec())))
+            .collect()
+    }
+
+    /// Live `(id, offset)` pairs in id order, starting at `from` (inclusive).
+    pub fn iter_from(&self, from: Option<PointId>) -> impl Iterator<Item = (PointId, u32)> + '_ {
+        let range = match from {
+            Some(id) => self.id_map.range(id..),
+            None => self.id_map.range(..),
+        };
+        range.map(|(id, off)| (*id, *off))
+    }
+
+    /// Inserts or replaces a point. Vectors must already be validated and preprocessed.
+    pub fn insert(&mut self, id: PointId, vectors: &NamedDense, payload: Payload, version: u64) {
+        self.remove(&id);
+        let offset = self.ids.len() as u32;
+        self.ids.push(id);
+        self.live.push(true);
+        self.versions.push(version);
+        self.payloads.push(payload);
+        for (name, store) in self.stores.iter_mut() {
+            store.push(vectors.get(name).map(Vec::as_slice));
+        }
+        self.id_map.insert(id, offset);
+    }
+
+    /// Deletes a point; `false` if it did not exist.
+    pub fn remove(&mut self, id: &PointId) -> bool {
+        let Some(offset) = self.id_map.remove(id) else {
+            return false;
+        };
+        let i = offset as usize;
+        self.live[i] = false;
+        self.payloads[i] = Payload::new();
+        for store in self.stores.values_mut() {
+            store.clear(offset);
+        }
+        self.tombstones += 1;
+        true
+    }
+
+    /// Mutable payload of a live point, stamping it with `version`.
+    pub fn payload_mut(&mut self, id: &PointId, version: u64) -> Option<&mut Payload> {
+        let offset = *self.id_map.get(id)? as usize;
+        self.versions[offset] = version;
+        Some(&mut self.payloads[offset])
+    }
+
+    /// Removes one named vector of a live point, stamping it with `version`.
+    pub fn remove_vector(&mut self, id: &PointId, name: &str, version: u64) {
+        if let Some(&offset) = self.id_map.get(id) {
+            self.versions[offset as usize] = version;
+            if let Some(store) = self.stores.get_mut(name) {
+                store.clear(offset);
+            }
+        }
+    }
+
+    /// The full stored form of a point, for persistence and rollback.
+    pub fn stored(&self, id: &PointId) -> Option<StoredPoint> {
+        let offset = self.offset(id)?;
+        Some(StoredPoint {
+            version: self.version(offset),
+            vectors: self.vectors(offset).into_iter().collect(),
+            payload: self.payload(offset).clone(),
+        })
+    }
+
+    /// Restores a point to a previously captured state (`None` = absent).
+    pub fn restore(&mut self, id: PointId, state: Option<StoredPoint>) {
+        match state {
+            Some(p) => {
+                let vectors: NamedDense = p.vectors.into_iter().collect();
+                self.insert(id, &vectors, p.payload, p.version);
+            }
+            None => {
+                self.remove(&id);
+            }
+        }
+    }
+
+    /// Rebuilds the table without tombstones once they outnumber live points (and there are
+    /// enough of them to be worth the copy).
+    pub fn compact_if_needed(&mut self) {
+        if self.tombstones < 1024 || self.tombstones < self.id_map.len() {
+            return;
+        }
+        let mut next = PointTable {
+            ids: Vec::with_capacity(self.id_map.len()),
+            live: Vec::with_capacity(self.id_map.len()),
+            versions: Vec::with_capacity(self.id_map.len()),
+            payloads: Vec::with_capacity(self.id_map.len()),
+            stores: self
+                .stores
+                .iter()
+                .map(|(n, s)| (n.clone(), VectorStore::new(s.dim())))
+                .collect(),
+            id_map: BTreeMap::new(),
+            tombstones: 0,
+        };
+        let ids: Vec<(PointId, u32)> = self.iter_from(None).collect();
+        for (id, offset) in ids {
+            let vectors = self.vectors(offset);
+            let payload = std::mem::take(&mut self.payloads[offset as usize]);
+            next.insert(id, &vectors, payload, self.versions[offset as usize]);
+        }
+        *self = next;
+    }
+
+    /// A view of one live offset for filter evaluation.
+    pub fn view(&self, offset: u32) -> OffsetView<'_> {
+        OffsetView {
+            table: self,
+            offset,
+        }
+    }
+}
+
+/// One point seen through the table, as the filter evaluator wants it.
+pub struct OffsetView<'a> {
+    table: &'a PointTable,
+    offset: u32,
+}
+
+impl PointView for OffsetView<'_> {
+    fn id(&self) -> PointId {
+        self.table.id(self.offset)
+    }
+
+    fn payload(&self) -> &Payload {
+        self.table.payload(self.offset)
+    }
+
+    fn has_vector(&self, name: &str) -> bool {
+        self.table.vector(self.offset, name).is_some()
+    }
+}

@@ -1,0 +1,224 @@
+//! Reads of one collection: retrieve, scroll, search and the universal query.
+//!
+//! Every read takes the collection's read lock once, evaluates filters with the one evaluator in
+//! `index::filter`, ranks with `index::exact` and selects payload and vector fields on the way
+//! out. Results are built while the lock is held and returned as owned values.
+
+use std::collections::HashSet;
+
+use crate::engine::collection::{Collection, State, dimension_error};
+use crate::engine::points::PointTable;
+use crate::error::{Error, Result};
+use crate::index::exact::ExactScan;
+use crate::index::{SearchRequest, VectorIndex, distance, filter};
+use crate::model::PointId;
+use crate::model::collection::VectorsConfig;
+use crate::model::query::{
+    PayloadSelection, QueryTarget, RetrieveQuery, ScrollQuery, SearchQuery, UniversalQuery,
+    VectorSelection,
+};
+use crate::model::results::{Record, ScoredPoint, ScrollResult};
+use crate::model::vectors::{DEFAULT_VECTOR, VectorOutput};
+
+/// Renders a point's vectors for output: the bare unnamed vector in a single-vector collection,
+/// a map by name otherwise.
+fn vector_output(
+    vectors: &VectorsConfig,
+    points: &PointTable,
+    offset: u32,
+    selection: &VectorSelection,
+) -> Option<VectorOutput> {
+    if selection.is_none() {
+        return None;
+    }
+    if let VectorsConfig::Single(_) = vectors {
+        if selection.wants(DEFAULT_VECTOR)
+            && let Some(v) = points.vector(offset, DEFAULT_VECTOR)
+        {
+            return Some(VectorOutput::Single(v.to_vec()));
+        }
+        return Some(VectorOutput::Named(Default::default()));
+    }
+    Some(VectorOutput::Named(
+        points
+            .vectors(offset)
+            .into_iter()
+            .filter(|(name, _)| selection.wants(name))
+            .collect(),
+    ))
+}
+
+fn record(
+    vectors: &VectorsConfig,
+    points: &PointTable,
+    id: PointId,
+    offset: u32,
+    with_payload: &PayloadSelection,
+    with_vector: &VectorSelection,
+) -> Record {
+    Record {
+        id,
+        payload: with_payload.apply(points.payload(offset)),
+        vector: vector_output(vectors, points, offset, with_vector),
+    }
+}
+
+impl Collection {
+    /// Points by id in request order; missing ids are omitted, duplicates returned once.
+    pub fn retrieve(&self, query: &RetrieveQuery) -> Vec<Record> {
+        let config = self.config.read();
+        let state = self.state.read();
+        let mut seen = HashSet::new();
+        query
+            .ids
+            .iter()
+            .filter(|id| seen.insert(**id))
+            .filter_map(|id| {
+                let offset = state.points.offset(id)?;
+                Some(record(
+                    &config.params.vectors,
+                    &state.points,
+                    *id,
+                    offset,
+                    &query.with_payload,
+                    &query.with_vector,
+                ))
+            })
+            .collect()
+    }
+
+    /// One page of points in id order, starting at `offset` (inclusive).
+    pub fn scroll(&self, query: &ScrollQuery) -> ScrollResult {
+        let config = self.config.read();
+        let state = self.state.read();
+        let points = &state.points;
+        let mut page = points.iter_from(query.offset).filter(|(_, off)| {
+            query
+                .filter
+                .as_ref()
+                .is_none_or(|f| filter::matches(f, &points.view(*off)))
+        });
+        let result: Vec<Record> = page
+            .by_ref()
+            .take(query.limit)
+            .map(|(id, off)| {
+                record(
+                    &config.params.vectors,
+                    points,
+                    id,
+                    off,
+                    &query.with_payload,
+                    &query.with_vector,
+                )
+            })
+            .collect();
+        ScrollResult {
+            points: result,
+            next_page_offset: page.next().map(|(id, _)| id),
+        }
+    }
+
+    /// Nearest-neighbour search by exact scan.
+    pub fn search(&self, query: &SearchQuery) -> Result<Vec<ScoredPoint>> {
+        let params = self.search_vector_params(&query.using)?;
+        let config = self.config.read();
+        let state = self.state.read();
+        let points = &state.points;
+        let (mut vector, exclude) = match &query.target {
+            QueryTarget::Vector(v) => (v.clone(), None),
+            QueryTarget::Point(id) => (point_vector(&state, id, &query.using)?, Some(*id)),
+        };
+        if vector.len() != params.size as usize {
+            return Err(dimension_error(params.size as usize, vector.len(), ""));
+        }
+        distance::preprocess(params.distance, &mut vector);
+        let Some(store) = points.store(&query.using) else {
+            return Ok(Vec::new());
+        };
+        let accept = |offset: u32| {
+            points.is_live(offset)
+                && exclude.is_none_or(|ex| points.id(offset) != ex)
+                && query
+                    .filter
+                    .as_ref()
+                    .is_none_or(|f| filter::matches(f, &points.view(offset)))
+        };
+        let tie_key = |offset: u32| points.id(offset);
+        let request = SearchRequest {
+            query: &vector,
+            distance: params.distance,
+            top: query.offset.saturating_add(query.limit),
+            accept: &accept,
+            score_threshold: query.score_threshold,
+            tie_key: &tie_key,
+        };
+        let hits = ExactScan { store }.search(&request);
+        Ok(hits
+            .into_iter()
+            .skip(query.offset)
+            .map(|hit| {
+                let id = points.id(hit.offset);
+                ScoredPoint {
+                    id,
+                    version: points.version(hit.offset),
+                    score: hit.score,
+                    payload: query.with_payload.apply(points.payload(hit.offset)),
+                    vector: vector_output(
+                        &config.params.vectors,
+                        points,
+                        hit.offset,
+                        &query.with_vector,
+                    ),
+                }
+            })
+            .collect())
+    }
+
+    /// The universal query: a nearest search, or points in id order when there is no query.
+    pub fn query(&self, query: &UniversalQuery) -> Result<Vec<ScoredPoint>> {
+        match query {
+            UniversalQuery::Nearest(search) => self.search(search),
+            UniversalQuery::Scroll {
+                filter: f,
+                limit,
+                offset,
+                with_payload,
+                with_vector,
+            } => {
+                let config = self.config.read();
+                let state = self.state.read();
+                let points = &state.points;
+                Ok(points
+                    .iter_from(None)
+                    .filter(|(_, off)| f.as_ref().is_none_or(|f| filter::matches(f, &points.view(*off))))
+                    .skip(*offset)
+                    .take(*limit)
+                    .map(|(id, off)| ScoredPoint {
+                        id,
+                        version: 0,
+                        score: 1.0,
+                        payload: with_payload.apply(points.payload(off)),
+                        vector: vector_output(&config.params.vectors, points, off, with_vector),
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// The stored vector of point `id` used as a query.
+fn point_vector(state: &State, id: &PointId, using: &str) -> Result<Vec<f32>> {
+    let offset = state
+        .points
+        .offset(id)
+        .ok_or_else(|| Error::NotFound(format!("No point with id {id} found")))?;
+    state
+        .points
+        .vector(offset, using)
+        .map(<[f32]>::to_vec)
+        .ok_or_else(|| {
+            Error::BadInput(format!(
+                "Point {id} has no vector named `{using}` to search with"
+            ))
+        })
+}

@@ -1,0 +1,86 @@
+//! The one error type of Quiver and its mapping to HTTP status codes.
+//!
+//! Every fallible operation in the engine, storage and transports returns [`Error`]. Each variant
+//! carries the human-readable detail; `Display` adds Qdrant's message prefix for that kind, so the
+//! text a client sees is `Not found: Collection `docs` doesn't exist!` whichever transport it
+//! used. The HTTP status for a kind is decided here and nowhere else ([`Error::http_status`]);
+//! the gRPC code will be decided here too when gRPC lands.
+
+use axum::http::StatusCode;
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The request is well-formed but its content is wrong (dimension, unknown name, bad id).
+    #[error("Wrong input: {0}")]
+    BadInput(String),
+    /// The request asks for something this server cannot do in this form.
+    #[error("Bad request: {0}")]
+    BadRequest(String),
+    /// A collection, alias or point does not exist.
+    #[error("Not found: {0}")]
+    NotFound(String),
+    /// Creating something that already exists (Qdrant words it as wrong input, answers 409).
+    #[error("Wrong input: {0}")]
+    AlreadyExists(String),
+    /// The caller's credential does not allow this operation.
+    #[error("Forbidden: {0}")]
+    Forbidden(String),
+    /// The JSON body could not be parsed into the expected shape.
+    #[error("Format error in JSON body: {0}")]
+    Format(String),
+    /// The JSON body parsed but breaks a documented constraint (`limit: 0`, empty vector, …).
+    /// The detail is the `path: message; path: message` list.
+    #[error("Validation error in JSON body: [{0}]")]
+    Validation(String),
+    /// Query-string parameters could not be parsed.
+    #[error("Deserialize error in query parameters: {0}")]
+    QueryParams(String),
+    /// The request body exceeds `service.max_request_size_mb`. The detail is the full message.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The request did not finish within its `timeout`.
+    #[error("Timeout: {0}")]
+    Timeout(String),
+    /// Something failed inside the server (storage I/O, a broken invariant). Never caused by input.
+    #[error("Service internal error: {0}")]
+    Internal(String),
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The HTTP status code Qdrant answers for this kind of error.
+    pub fn http_status(&self) -> StatusCode {
+        match self {
+            Error::BadInput(_)
+            | Error::BadRequest(_)
+            | Error::Format(_)
+            | Error::QueryParams(_)
+            | Error::PayloadTooLarge(_) => StatusCode::BAD_REQUEST,
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::AlreadyExists(_) => StatusCode::CONFLICT,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// `collection `name` doesn't exist` in Qdrant's words.
+    pub fn collection_not_found(name: &str) -> Error {
+        Error::NotFound(format!("Collection `{name}` doesn't exist!"))
+    }
+
+    /// A validation failure at one field path (`limit`, `points[0].vector`).
+    pub fn validation(path: &str, message: &str) -> Error {
+        Error::Validation(format!("{path}: {message}"))
+    }
+}
+
+impl From<sled::Error> for Error {
+    fn from(err: sled::Error) -> Self {
+        Error::Internal(format!("storage error: {err}"))
+    }
+}

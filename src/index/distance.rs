@@ -1,0 +1,127 @@
+//! Distance kernels and Qdrant's score conventions — the one home for both.
+//!
+//! Scores are what clients see: Cosine and Dot are similarities (higher is better), Euclid and
+//! Manhattan are distances (lower is better). Cosine vectors are L2-normalised once at insert and
+//! once per query, so Cosine scoring is a plain dot product. Dot, Cosine and Euclid use simsimd's
+//! kernels, which pick AVX2/AVX-512/NEON/SVE at run time; Manhattan is a plain loop the compiler
+//! vectorises.
+
+use std::cmp::Ordering;
+
+use simsimd::SpatialSimilarity;
+
+use crate::model::vectors::Distance;
+
+/// Prepares a vector for storage or as a query: Cosine vectors are L2-normalised. Vectors whose
+/// squared norm is below `f32::EPSILON` (zero vectors) or already within 1e-6 of 1 stay as
+/// they are, as in Qdrant.
+pub fn preprocess(distance: Distance, vector: &mut [f32]) {
+    if distance != Distance::Cosine {
+        return;
+    }
+    let norm_sq = dot(vector, vector);
+    if norm_sq < f32::EPSILON || (norm_sq - 1.0).abs() <= 1e-6 {
+        return;
+    }
+    let inv = 1.0 / norm_sq.sqrt();
+    vector.iter_mut().for_each(|x| *x *= inv);
+}
+
+/// The score of `stored` for `query` (both preprocessed, same length).
+#[inline]
+pub fn score(distance: Distance, query: &[f32], stored: &[f32]) -> f32 {
+    match distance {
+        Distance::Cosine | Distance::Dot => dot(query, stored),
+        Distance::Euclid => l2sq(query, stored).sqrt(),
+        Distance::Manhattan => manhattan(query, stored),
+    }
+}
+
+/// `Ordering::Less` when score `a` is better than `b` (sorts best first).
+#[inline]
+pub fn compare(distance: Distance, a: f32, b: f32) -> Ordering {
+    if higher_is_better(distance) {
+        b.total_cmp(&a)
+    } else {
+        a.total_cmp(&b)
+    }
+}
+
+/// Whether bigger scores rank first for this distance.
+pub fn higher_is_better(distance: Distance) -> bool {
+    matches!(distance, Distance::Cosine | Distance::Dot)
+}
+
+/// Qdrant's `score_threshold`: strictly better than the threshold.
+#[inline]
+pub fn passes_threshold(distance: Distance, score: f32, threshold: f32) -> bool {
+    if higher_is_better(distance) {
+        score > threshold
+    } else {
+        score < threshold
+    }
+}
+
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    // simsimd returns None only for mismatched lengths, which the engine rules out.
+    f32::dot(a, b).unwrap_or_else(|| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() as f64)
+        as f32
+}
+
+#[inline]
+fn l2sq(a: &[f32], b: &[f32]) -> f32 {
+    f32::l2sq(a, b).unwrap_or_else(|| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f32>() as f64
+    }) as f32
+}
+
+#[inline]
+fn manhattan(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_query_is_normalised() {
+        let mut v = vec![3.0, 4.0];
+        preprocess(Distance::Cosine, &mut v);
+        assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
+    }
+
+    #[test]
+    fn zero_vector_stays_zero_under_cosine() {
+        let mut v = vec![0.0, 0.0];
+        preprocess(Distance::Cosine, &mut v);
+        assert_eq!(v, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn euclid_score_is_distance_not_square() {
+        assert!((score(Distance::Euclid, &[0.0, 0.0], &[3.0, 4.0]) - 5.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn manhattan_sums_absolute_differences() {
+        assert_eq!(score(Distance::Manhattan, &[1.0, -1.0], &[2.0, 1.0]), 3.0);
+    }
+
+    #[test]
+    fn lower_distance_ranks_first_for_euclid() {
+        assert_eq!(compare(Distance::Euclid, 1.0, 2.0), Ordering::Less);
+        assert_eq!(compare(Distance::Dot, 1.0, 2.0), Ordering::Greater);
+    }
+
+    #[test]
+    fn threshold_is_strict() {
+        assert!(!passes_threshold(Distance::Dot, 0.5, 0.5));
+        assert!(passes_threshold(Distance::Euclid, 0.4, 0.5));
+        assert!(!passes_threshold(Distance::Euclid, 0.6, 0.5));
+    }
+}

@@ -1,0 +1,487 @@
+//! Read requests: retrieve, scroll, count, search and the universal query, plus the payload and
+//! vector selectors they share.
+//!
+//! Each REST body type converts into an engine-facing request ([`SearchQuery`], [`ScrollQuery`],
+//! …) with defaults applied and shape-only validation done, so the engine never sees the JSON
+//! quirks (aliases like `top`, `with_vector` vs `with_vectors`, `null` for absent).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::model::filter::Filter;
+use crate::model::json_path::{self, JsonPath};
+use crate::model::vectors::{DEFAULT_VECTOR, VectorInput, validate_dense};
+use crate::model::{Payload, PointId};
+
+/// Which payload keys a read returns.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum WithPayloadInterface {
+    Bool(bool),
+    Fields(Vec<JsonPath>),
+    Selector(PayloadSelector),
+}
+
+/// `{"include": [...]}` or `{"exclude": [...]}`; unknown keys are an error, as in Qdrant.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PayloadSelector {
+    Include(Vec<JsonPath>),
+    Exclude(Vec<JsonPath>),
+}
+
+/// The resolved payload selection of a read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum PayloadSelection {
+    #[default]
+    None,
+    All,
+    Include(Vec<JsonPath>),
+    Exclude(Vec<JsonPath>),
+}
+
+impl PayloadSelection {
+    fn from_interface(w: Option<WithPayloadInterface>, default: PayloadSelection) -> Self {
+        match w {
+            None => default,
+            Some(WithPayloadInterface::Bool(true)) => PayloadSelection::All,
+            Some(WithPayloadInterface::Bool(false)) => PayloadSelection::None,
+            Some(WithPayloadInterface::Fields(f))
+            | Some(WithPayloadInterface::Selector(PayloadSelector::Include(f))) => {
+                PayloadSelection::Include(f)
+            }
+            Some(WithPayloadInterface::Selector(PayloadSelector::Exclude(f))) => {
+                PayloadSelection::Exclude(f)
+            }
+        }
+    }
+
+    /// The payload to return for one point, or `None` when payload is not requested.
+    pub fn apply(&self, payload: &Payload) -> Option<Payload> {
+        match self {
+            PayloadSelection::None => None,
+            PayloadSelection::All => Some(payload.clone()),
+            PayloadSelection::Include(paths) => Some(json_path::select_include(payload, paths)),
+            PayloadSelection::Exclude(paths) => Some(json_path::select_exclude(payload, paths)),
+        }
+    }
+}
+
+/// Which vectors a read returns: all, none, or the listed names.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum WithVector {
+    Bool(bool),
+    Names(Vec<String>),
+}
+
+/// The resolved vector selection of a read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum VectorSelection {
+    #[default]
+    None,
+    All,
+    Names(Vec<String>),
+}
+
+impl VectorSelection {
+    fn from_option(w: Option<WithVector>) -> Self {
+        match w {
+            None | Some(WithVector::Bool(false)) => VectorSelection::None,
+            Some(WithVector::Bool(true)) => VectorSelection::All,
+            Some(WithVector::Names(n)) => VectorSelection::Names(n),
+        }
+    }
+
+    pub fn wants(&self, name: &str) -> bool {
+        match self {
+            VectorSelection::None => false,
+            VectorSelection::All => true,
+            VectorSelection::Names(n) => n.iter().any(|x| x == name),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, VectorSelection::None)
+    }
+}
+
+/// Search knobs. `exact` and `hnsw_ef` are accepted now and used once HNSW lands.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    pub hnsw_ef: Option<usize>,
+    #[serde(default)]
+    pub exact: Option<bool>,
+    #[serde(default)]
+    pub indexed_only: Option<bool>,
+    #[serde(default)]
+    pub quantization: Option<Value>,
+    #[serde(default)]
+    pub acorn: Option<Value>,
+}
+
+fn check_limit(path: &str, limit: usize) -> Result<()> {
+    if limit == 0 {
+        return Err(Error::validation(
+            path,
+            "value 0 invalid, must be 1 or larger",
+        ));
+    }
+    Ok(())
+}
+
+/// A nearest-neighbour search, whichever endpoint it came from.
+#[derive(Clone, Debug)]
+pub struct SearchQuery {
+    pub using: String,
+    pub target: QueryTarget,
+    pub filter: Option<Filter>,
+    pub params: SearchParams,
+    pub limit: usize,
+    pub offset: usize,
+    pub score_threshold: Option<f32>,
+    pub with_payload: PayloadSelection,
+    pub with_vector: VectorSelection,
+}
+
+/// What a search is near to.
+#[derive(Clone, Debug)]
+pub enum QueryTarget {
+    Vector(Vec<f32>),
+    /// Another point's vector (that point is left out of the results).
+    Point(PointId),
+}
+
+/// `vector` of the legacy search body: bare or `{"name", "vector"}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum NamedVectorStruct {
+    Default(Vec<f32>),
+    Named { name: String, vector: VectorInput },
+}
+
+/// Body of `POST /points/search`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SearchRequest {
+    pub vector: NamedVectorStruct,
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    #[serde(default)]
+    pub params: Option<SearchParams>,
+    #[serde(alias = "top")]
+    pub limit: usize,
+    #[serde(default)]
+    pub offset: Option<usize>,
+    #[serde(default)]
+    pub with_payload: Option<WithPayloadInterface>,
+    #[serde(default, alias = "with_vectors")]
+    pub with_vector: Option<WithVector>,
+    #[serde(default)]
+    pub score_threshold: Option<f32>,
+}
+
+impl SearchRequest {
+    pub fn into_query(self, path: &str) -> Result<SearchQuery> {
+        check_limit(&join(path, "limit"), self.limit)?;
+        let (using, vector) = match self.vector {
+            NamedVectorStruct::Default(v) => (DEFAULT_VECTOR.to_string(), v),
+            NamedVectorStruct::Named { name, vector } => (name, vector.into_dense()?),
+        };
+        validate_dense(&join(path, "vector"), &vector)?;
+        if let Some(f) = &self.filter {
+            f.validate()?;
+        }
+        Ok(SearchQuery {
+            using,
+            target: QueryTarget::Vector(vector),
+            filter: self.filter,
+            params: self.params.unwrap_or_default(),
+            limit: self.limit,
+            offset: self.offset.unwrap_or(0),
+            score_threshold: self.score_threshold,
+            with_payload: PayloadSelection::from_interface(
+                self.with_payload,
+                PayloadSelection::None,
+            ),
+            with_vector: VectorSelection::from_option(self.with_vector),
+        })
+    }
+}
+
+fn join(base: &str, field: &str) -> String {
+    if base.is_empty() {
+        field.to_string()
+    } else {
+        format!("{base}.{field}")
+    }
+}
+
+/// Body of `POST /points/search/batch`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SearchRequestBatch {
+    pub searches: Vec<SearchRequest>,
+}
+
+/// Body of `POST /points/query`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct QueryRequest {
+    #[serde(default)]
+    pub prefetch: Option<Value>,
+    #[serde(default)]
+    pub query: Option<Value>,
+    #[serde(default)]
+    pub using: Option<String>,
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    #[serde(default)]
+    pub params: Option<SearchParams>,
+    #[serde(default)]
+    pub score_threshold: Option<f32>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub offset: Option<usize>,
+    #[serde(default)]
+    pub with_payload: Option<WithPayloadInterface>,
+    #[serde(default, alias = "with_vectors")]
+    pub with_vector: Option<WithVector>,
+    #[serde(default)]
+    pub lookup_from: Option<Value>,
+}
+
+/// A universal query as the engine sees it in this version: a nearest search, or (no `query`)
+/// points in id order like a scroll.
+#[derive(Clone, Debug)]
+pub enum UniversalQuery {
+    Nearest(SearchQuery),
+    Scroll {
+        filter: Option<Filter>,
+        limit: usize,
+        offset: usize,
+        with_payload: PayloadSelection,
+        with_vector: VectorSelection,
+    },
+}
+
+impl QueryRequest {
+    pub fn into_query(self, path: &str) -> Result<UniversalQuery> {
+        let limit = self.limit.unwrap_or(10);
+        check_limit(&join(path, "limit"), limit)?;
+        if self.prefetch.as_ref().is_some_and(|p| !p.is_null()) {
+            return Err(Error::BadRequest(
+                "query feature `prefetch` is not supported by Quiver yet".into(),
+            ));
+        }
+        if self.lookup_from.as_ref().is_some_and(|p| !p.is_null()) {
+            return Err(Error::BadRequest(
+                "query feature `lookup_from` is not supported by Quiver yet".into(),
+            ));
+        }
+        if let Some(f) = &self.filter {
+            f.validate()?;
+        }
+        let with_payload =
+            PayloadSelection::from_interface(self.with_payload, PayloadSelection::None);
+        let with_vector = VectorSelection::from_option(self.with_vector);
+        let offset = self.offset.unwrap_or(0);
+        let target = match self.query {
+            None | Some(Value::Null) => {
+                if self.score_threshold.is_some() {
+                    return Err(Error::BadRequest(
+                        "A query is needed to use the score_threshold. Can't have score_threshold without defining a query.".into(),
+                    ));
+                }
+                return Ok(UniversalQuery::Scroll {
+                    filter: self.filter,
+                    limit,
+                    offset,
+                    with_payload,
+                    with_vector,
+                });
+            }
+            Some(q) => parse_query_target(q, &join(path, "query"))?,
+        };
+        Ok(UniversalQuery::Nearest(SearchQuery {
+            using: self.using.unwrap_or_default(),
+            target,
+            filter: self.filter,
+            params: self.params.unwrap_or_default(),
+            limit,
+            offset,
+            score_threshold: self.score_threshold,
+            with_payload,
+            with_vector,
+        }))
+    }
+}
+
+/// Interprets the `query` field. Only nearest-to-vector and nearest-to-point are served in this
+/// version; every other variant gets a 400 that names it.
+fn parse_query_target(q: Value, path: &str) -> Result<QueryTarget> {
+    let unsupported = |variant: &str| {
+        Error::BadRequest(format!(
+            "query variant `{variant}` is not supported by Quiver yet"
+        ))
+    };
+    match q {
+        Value::Number(_) | Value::String(_) => {
+            let id: PointId =
+                serde_json::from_value(q).map_err(|e| Error::Format(e.to_string()))?;
+            Ok(QueryTarget::Point(id))
+        }
+        Value::Array(_) => vector_target(q, path),
+        Value::Object(mut map) => {
+            if map.contains_key("indices") && map.contains_key("values") {
+                return Err(Error::BadInput(
+                    "sparse vectors are not supported by Quiver yet".into(),
+                ));
+            }
+            if let Some(nearest) = map.remove("nearest") {
+                if map.get("mmr").is_some_and(|m| !m.is_null()) {
+                    return Err(unsupported("nearest with mmr"));
+                }
+                return match nearest {
+                    Value::Number(_) | Value::String(_) => {
+                        let id: PointId = serde_json::from_value(nearest)
+                            .map_err(|e| Error::Format(e.to_string()))?;
+                        Ok(QueryTarget::Point(id))
+                    }
+                    Value::Object(ref m) if m.contains_key("indices") => Err(Error::BadInput(
+                        "sparse vectors are not supported by Quiver yet".into(),
+                    )),
+                    other => vector_target(other, path),
+                };
+            }
+            match map.keys().next() {
+                Some(k) => Err(unsupported(k)),
+                None => Err(Error::Format(
+                    "query must be a vector, a point id or a query object".into(),
+                )),
+            }
+        }
+        Value::Bool(_) | Value::Null => Err(Error::Format(
+            "query must be a vector, a point id or a query object".into(),
+        )),
+    }
+}
+
+fn vector_target(v: Value, path: &str) -> Result<QueryTarget> {
+    let input: VectorInput = serde_json::from_value(v).map_err(|_| {
+        Error::Format("data did not match any variant of untagged enum VectorInput".into())
+    })?;
+    let dense = input.into_dense()?;
+    validate_dense(path, &dense)?;
+    Ok(QueryTarget::Vector(dense))
+}
+
+/// Body of `POST /points/query/batch`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct QueryRequestBatch {
+    pub searches: Vec<QueryRequest>,
+}
+
+/// Body of `POST /points/scroll`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ScrollRequest {
+    #[serde(default)]
+    pub offset: Option<PointId>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    #[serde(default)]
+    pub with_payload: Option<WithPayloadInterface>,
+    #[serde(default, alias = "with_vectors")]
+    pub with_vector: Option<WithVector>,
+    #[serde(default)]
+    pub order_by: Option<Value>,
+}
+
+/// A scroll as the engine sees it.
+#[derive(Clone, Debug)]
+pub struct ScrollQuery {
+    pub offset: Option<PointId>,
+    pub limit: usize,
+    pub filter: Option<Filter>,
+    pub with_payload: PayloadSelection,
+    pub with_vector: VectorSelection,
+}
+
+impl ScrollRequest {
+    pub fn into_query(self) -> Result<ScrollQuery> {
+        let limit = self.limit.unwrap_or(10);
+        check_limit("limit", limit)?;
+        if self.order_by.as_ref().is_some_and(|o| !o.is_null()) {
+            return Err(Error::BadRequest(
+                "scroll `order_by` is not supported by Quiver yet".into(),
+            ));
+        }
+        if let Some(f) = &self.filter {
+            f.validate()?;
+        }
+        Ok(ScrollQuery {
+            offset: self.offset,
+            limit,
+            filter: self.filter,
+            with_payload: PayloadSelection::from_interface(
+                self.with_payload,
+                PayloadSelection::All,
+            ),
+            with_vector: VectorSelection::from_option(self.with_vector),
+        })
+    }
+}
+
+/// Body of `POST /points/count`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CountRequest {
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    #[serde(default)]
+    pub exact: Option<bool>,
+}
+
+/// Body of `POST /points` (retrieve many).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PointRequest {
+    pub ids: Vec<PointId>,
+    #[serde(default)]
+    pub with_payload: Option<WithPayloadInterface>,
+    #[serde(default, alias = "with_vectors")]
+    pub with_vector: Option<WithVector>,
+}
+
+/// A retrieve as the engine sees it.
+#[derive(Clone, Debug)]
+pub struct RetrieveQuery {
+    pub ids: Vec<PointId>,
+    pub with_payload: PayloadSelection,
+    pub with_vector: VectorSelection,
+}
+
+impl PointRequest {
+    pub fn into_query(self) -> RetrieveQuery {
+        RetrieveQuery {
+            ids: self.ids,
+            // v1.18 treats an omitted selector as false here, whatever the schema text says.
+            with_payload: PayloadSelection::from_interface(
+                self.with_payload,
+                PayloadSelection::None,
+            ),
+            with_vector: VectorSelection::from_option(self.with_vector),
+        }
+    }
+}
+
+impl RetrieveQuery {
+    /// `GET /points/{id}`: payload and vectors.
+    pub fn one(id: PointId) -> Self {
+        RetrieveQuery {
+            ids: vec![id],
+            with_payload: PayloadSelection::All,
+            with_vector: VectorSelection::All,
+        }
+    }
+}

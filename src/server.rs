@@ -1,0 +1,128 @@
+//! Running a server: open storage, build the engine, bind the REST listener, shut down cleanly.
+//!
+//! [`Server`] is also the embedding API (re-exported from the crate root): a Rust program or
+//! test starts one in-process, reads its address, and shuts it down.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::rest::{self, AppState};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::model::collection::{CollectionDefaults, HnswConfig, OptimizersConfig, WalConfig};
+use crate::settings::Settings;
+use crate::storage::Storage;
+
+/// A running Quiver server.
+pub struct Server {
+    rest_addr: SocketAddr,
+    engine: Arc<Engine>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// The collection defaults the settings ask for.
+fn collection_defaults(settings: &Settings) -> CollectionDefaults {
+    let h = &settings.storage.hnsw_index;
+    let o = &settings.storage.optimizers;
+    CollectionDefaults {
+        hnsw: HnswConfig {
+            m: h.m,
+            ef_construct: h.ef_construct,
+            full_scan_threshold: h.full_scan_threshold_kb,
+            max_indexing_threads: h.max_indexing_threads,
+            on_disk: Some(h.on_disk),
+            payload_m: h.payload_m,
+        },
+        optimizers: OptimizersConfig {
+            deleted_threshold: o.deleted_threshold,
+            vacuum_min_vector_number: o.vacuum_min_vector_number,
+            default_segment_number: o.default_segment_number,
+            max_segment_size: o.max_segment_size_kb,
+            memmap_threshold: o.memmap_threshold_kb,
+            indexing_threshold: Some(o.indexing_threshold_kb),
+            flush_interval_sec: o.flush_interval_sec,
+            max_optimization_threads: o.max_optimization_threads,
+            prevent_unoptimized: None,
+        },
+        wal: WalConfig {
+            wal_capacity_mb: settings.storage.wal.wal_capacity_mb,
+            wal_segments_ahead: settings.storage.wal.wal_segments_ahead,
+            wal_retain_closed: 1,
+        },
+        on_disk_payload: settings.storage.on_disk_payload,
+    }
+}
+
+impl Server {
+    /// Starts a server as `settings` describe: opens (or, for `:memory:`, skips) storage,
+    /// restores every collection, and binds `service.host:service.http_port` (port 0 picks a
+    /// free one).
+    pub async fn start(settings: &Settings) -> Result<Server> {
+        let storage = if settings.is_in_memory() {
+            Storage::in_memory()
+        } else {
+            Storage::open(&settings.storage.storage_path)?
+        };
+        let engine = Arc::new(Engine::open(storage, collection_defaults(settings))?);
+        let addr = format!("{}:{}", settings.service.host, settings.service.http_port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot listen on {addr}: {e}")))?;
+        let rest_addr = listener
+            .local_addr()
+            .map_err(|e| Error::Internal(format!("cannot read the bound address: {e}")))?;
+        let state = AppState {
+            engine: engine.clone(),
+            max_body_bytes: settings.service.max_request_size_mb.saturating_mul(1024 * 1024),
+        };
+        let app = rest::router(state, settings.service.enable_cors);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(Server {
+            rest_addr,
+            engine,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// Starts a server with nothing on disk, on free loopback ports.
+    pub async fn start_in_memory() -> Result<Server> {
+        Server::start(&Settings::in_memory()).await
+    }
+
+    /// Where the REST API listens.
+    pub fn rest_addr(&self) -> SocketAddr {
+        self.rest_addr
+    }
+
+    /// `http://host:port` of the REST API.
+    pub fn rest_url(&self) -> String {
+        format!("http://{}", self.rest_addr)
+    }
+
+    /// The engine behind the server, for in-process use.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for the server
+    /// to stop.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}

@@ -1,0 +1,238 @@
+//! Durable storage in sled: collection configs, aliases and points.
+//!
+//! Layout, all inside one sled database at `<storage_path>/sled`:
+//! - tree `meta`: `collection/<name>` → [`StoredCollection`], `aliases` → alias map,
+//!   `next_uid` → the next collection uid;
+//! - tree `points/<uid>` per collection: point key → [`StoredPoint`], plus [`OP_COUNTER_KEY`]
+//!   → the collection's next operation number, written in the same atomic batch as the points.
+//!
+//! Collections get a uid so that deleting and re-creating a name never mixes old and new points.
+//! Durability: [`Storage::flush`] is a group commit — concurrent callers share one sled flush,
+//! and a caller returns only once a flush that started after its write has finished. The
+//! in-memory mode keeps nothing: every write is a no-op and load finds nothing.
+
+pub mod encoding;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::PointId;
+use crate::model::collection::CollectionConfig;
+pub use encoding::StoredPoint;
+
+/// Key of a collection's operation counter inside its points tree (sorts after every point key).
+pub const OP_COUNTER_KEY: &[u8] = &[0xFF, b'o', b'p'];
+
+/// A collection's metadata record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredCollection {
+    pub uid: u64,
+    pub config: CollectionConfig,
+}
+
+/// One collection read back at start-up.
+pub struct LoadedCollection {
+    pub name: String,
+    pub uid: u64,
+    pub config: CollectionConfig,
+    pub next_op: u64,
+    pub points: Vec<(PointId, StoredPoint)>,
+}
+
+/// Everything read back at start-up.
+#[derive(Default)]
+pub struct LoadedState {
+    pub collections: Vec<LoadedCollection>,
+    pub aliases: BTreeMap<String, String>,
+}
+
+/// A handle to the database (cheap to clone), or to nothing in in-memory mode.
+#[derive(Clone)]
+pub struct Storage {
+    inner: Option<Arc<Disk>>,
+}
+
+struct Disk {
+    db: sled::Db,
+    meta: sled::Tree,
+    /// Count of writes applied to sled so far (points and metadata).
+    written: AtomicU64,
+    /// The `written` value covered by the last finished flush.
+    flushed: tokio::sync::Mutex<u64>,
+}
+
+fn points_tree(uid: u64) -> String {
+    format!("points/{uid}")
+}
+
+impl Storage {
+    /// Opens (or creates) the database under `storage_path`. Fails with a message naming the
+    /// path if it cannot be read; never deletes or rewrites what it finds.
+    pub fn open(storage_path: &Path) -> Result<Storage> {
+        let dir: PathBuf = storage_path.join("sled");
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::Internal(format!(
+                "cannot create storage directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let db = sled::Config::new().path(&dir).open().map_err(|e| {
+            Error::Internal(format!(
+                "cannot open storage at {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let meta = db.open_tree("meta")?;
+        Ok(Storage {
+            inner: Some(Arc::new(Disk {
+                db,
+                meta,
+                written: AtomicU64::new(0),
+                flushed: tokio::sync::Mutex::new(0),
+            })),
+        })
+    }
+
+    /// Storage that keeps nothing.
+    pub fn in_memory() -> Storage {
+        Storage { inner: None }
+    }
+
+    /// Reads every collection, point and alias.
+    pub fn load(&self) -> Result<LoadedState> {
+        let Some(disk) = &self.inner else {
+            return Ok(LoadedState::default());
+        };
+        let mut state = LoadedState::default();
+        if let Some(bytes) = disk.meta.get("aliases")? {
+            state.aliases = encoding::decode_meta(&bytes)?;
+        }
+        for entry in disk.meta.scan_prefix("collection/") {
+            let (key, value) = entry?;
+            let name = String::from_utf8_lossy(&key["collection/".len()..]).into_owned();
+            let stored: StoredCollection = encoding::decode_meta(&value)?;
+            let tree = disk.db.open_tree(points_tree(stored.uid))?;
+            let mut next_op = 0;
+            let mut points = Vec::with_capacity(tree.len());
+            for item in tree.iter() {
+                let (k, v) = item?;
+                if k.as_ref() == OP_COUNTER_KEY {
+                    next_op = encoding::decode_meta(&v)?;
+                    continue;
+                }
+                points.push((encoding::decode_point_key(&k)?, encoding::decode_point(&v)?));
+            }
+            state.collections.push(LoadedCollection {
+                name,
+                uid: stored.uid,
+                config: stored.config,
+                next_op,
+                points,
+            });
+        }
+        Ok(state)
+    }
+
+    /// Allocates a uid for a new collection.
+    pub fn next_uid(&self) -> Result<u64> {
+        let Some(disk) = &self.inner else {
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            return Ok(NEXT.fetch_add(1, Ordering::Relaxed));
+        };
+        let next = disk.meta.update_and_fetch("next_uid", |old| {
+            let n = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_le_bytes)
+                .unwrap_or(0);
+            Some((n + 1).to_le_bytes().to_vec())
+        })?;
+        let bytes = next
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .ok_or_else(|| Error::Internal("collection uid counter is corrupt".into()))?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    /// Stores a collection's config (create or update), durably.
+    pub async fn save_collection(&self, name: &str, record: &StoredCollection) -> Result<()> {
+        let Some(disk) = &self.inner else {
+            return Ok(());
+        };
+        disk.meta
+            .insert(format!("collection/{name}"), encoding::encode_meta(record)?)?;
+        disk.written.fetch_add(1, Ordering::SeqCst);
+        self.flush().await
+    }
+
+    /// Removes a collection and all its points, durably.
+    pub async fn remove_collection(&self, name: &str, uid: u64) -> Result<()> {
+        let Some(disk) = &self.inner else {
+            return Ok(());
+        };
+        disk.meta.remove(format!("collection/{name}"))?;
+        disk.db.drop_tree(points_tree(uid))?;
+        disk.written.fetch_add(1, Ordering::SeqCst);
+        self.flush().await
+    }
+
+    /// Replaces the alias map, durably.
+    pub async fn save_aliases(&self, aliases: &BTreeMap<String, String>) -> Result<()> {
+        let Some(disk) = &self.inner else {
+            return Ok(());
+        };
+        disk.meta.insert("aliases", encoding::encode_meta(aliases)?)?;
+        disk.written.fetch_add(1, Ordering::SeqCst);
+        self.flush().await
+    }
+
+    /// Writes the new state of every changed point (`None` = deleted) and the collection's next
+    /// operation number as one atomic batch. Not yet durable: call [`Storage::flush`] for that.
+    pub fn write_points(
+        &self,
+        uid: u64,
+        changes: &[(PointId, Option<StoredPoint>)],
+        next_op: u64,
+    ) -> Result<()> {
+        let Some(disk) = &self.inner else {
+            return Ok(());
+        };
+        let tree = disk.db.open_tree(points_tree(uid))?;
+        let mut batch = sled::Batch::default();
+        for (id, point) in changes {
+            let key = encoding::point_key(id);
+            match point {
+                Some(p) => batch.insert(key, encoding::encode_point(p)?),
+                None => batch.remove(key),
+            }
+        }
+        batch.insert(OP_COUNTER_KEY, encoding::encode_meta(&next_op)?);
+        tree.apply_batch(batch)?;
+        disk.written.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Makes every write applied before this call durable. Concurrent callers share flushes:
+    /// whoever holds the lock flushes everything written so far, and callers whose writes that
+    /// flush covered return without flushing again.
+    pub async fn flush(&self) -> Result<()> {
+        let Some(disk) = &self.inner else {
+            return Ok(());
+        };
+        let mine = disk.written.load(Ordering::SeqCst);
+        let mut flushed = disk.flushed.lock().await;
+        if *flushed >= mine {
+            return Ok(());
+        }
+        let upto = disk.written.load(Ordering::SeqCst);
+        let db = disk.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| Error::Internal(format!("flush task failed: {e}")))??;
+        *flushed = upto;
+        Ok(())
+    }
+}

@@ -1,0 +1,34 @@
+"""Service endpoints: the version banner at `GET /` and the health probes (§10)."""
+
+import re
+
+import httpx
+import pytest
+
+
+def test_info_reports_qdrant_title(client):
+    assert client.info().title == "qdrant - vector search engine"
+
+
+def test_info_version_has_major_1_so_the_client_version_check_passes(client):
+    assert re.fullmatch(r"1\.\d+\.\d+(-[0-9A-Za-z.-]+)?", client.info().version)
+
+
+@pytest.mark.server_only("local mode has no HTTP endpoints")
+@pytest.mark.parametrize("path", ["/healthz", "/livez", "/readyz"])
+def test_health_probe_answers_200(server_url, path):
+    response = httpx.get(server_url + path, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.server_only("local mode has no HTTP endpoints")
+@pytest.mark.parametrize(
+    "path, text",
+    [
+        ("/healthz", "healthz check passed"),
+        ("/livez", "healthz check passed"),
+        ("/readyz", "all shards are ready"),
+    ],
+)
+def test_health_probe_answers_with_qdrant_text(server_url, path, text):
+    assert httpx.get(server_url + path, timeout=10).text == text
