@@ -1,7 +1,7 @@
 //! The one filter evaluator: what a [`Filter`] means for one point.
 //!
 //! Every path that filters points (scroll, count, search candidates, payload updates by filter,
-//! nested conditions) calls [`matches`]; no other code interprets a filter. The semantics are
+//! nested conditions) calls [`matches()`]; no other code interprets a filter. The semantics are
 //! Qdrant's for a collection without payload indexes:
 //!
 //! - `must`: all match; `should`: at least one (an explicit empty list matches nothing);

@@ -1,0 +1,189 @@
+//! Data acknowledged with `wait=true` survives `kill -9`: the server binary is started on a
+//! storage directory, written to, killed with SIGKILL, restarted, and read back.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+struct Running {
+    child: Child,
+    base: String,
+}
+
+async fn start(storage: &Path) -> Running {
+    let port = free_port();
+    let grpc = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
+        .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
+        .env("QDRANT__SERVICE__GRPC_PORT", grpc.to_string())
+        .env("QDRANT__STORAGE__STORAGE_PATH", storage)
+        .env("QDRANT__LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the quiver binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Running { child, base }
+}
+
+async fn call(base: &str, method: &str, path: &str, body: Value) -> Value {
+    let client = reqwest::Client::new();
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let resp = client
+        .request(method, format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("answered");
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    resp.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_sigkill() {
+    let dir = std::env::temp_dir().join(format!("quiver-durability-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut server = start(&dir).await;
+    let base = server.base.clone();
+    call(
+        &base,
+        "PUT",
+        "/collections/docs",
+        json!({"vectors": {"img": {"size": 3, "distance": "Euclid"}, "txt": {"size": 2, "distance": "Dot"}}}),
+    )
+    .await;
+    call(
+        &base,
+        "POST",
+        "/collections/aliases",
+        json!({"actions": [{"create_alias": {"collection_name": "docs", "alias_name": "current"}}]}),
+    )
+    .await;
+    // Many small acknowledged writes, several in flight at once (they share flushes).
+    let mut writes = Vec::new();
+    for i in 0..200u64 {
+        let base = base.clone();
+        writes.push(tokio::spawn(async move {
+            call(
+                &base,
+                "PUT",
+                "/collections/current/points?wait=true",
+                json!({"points": [{
+                    "id": i,
+                    "vector": {"img": [i as f32, 1.0, 2.0], "txt": [0.5, i as f32]},
+                    "payload": {"n": i, "tag": format!("t{}", i % 7)}
+                }]}),
+            )
+            .await
+        }));
+    }
+    for w in writes {
+        w.await.unwrap();
+    }
+    let uuid = "5c56c793-69f3-4fbf-87e6-c4bf54c28c26";
+    call(
+        &base,
+        "PUT",
+        "/collections/docs/points?wait=true",
+        json!({"points": [{"id": uuid, "vector": {"img": [9.0, 9.0, 9.0]}, "payload": {"u": true}}]}),
+    )
+    .await;
+    call(
+        &base,
+        "POST",
+        "/collections/docs/points/payload?wait=true",
+        json!({"payload": {"edited": "yes"}, "points": [7]}),
+    )
+    .await;
+    call(
+        &base,
+        "POST",
+        "/collections/docs/points/delete?wait=true",
+        json!({"points": [3]}),
+    )
+    .await;
+
+    let before = call(
+        &base,
+        "POST",
+        "/collections/docs/points/scroll",
+        json!({"limit": 1000, "with_payload": true, "with_vector": true}),
+    )
+    .await["result"]
+        .clone();
+
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+
+    let mut restarted = start(&dir).await;
+    let base = restarted.base.clone();
+    let after = call(
+        &base,
+        "POST",
+        "/collections/current/points/scroll",
+        json!({"limit": 1000, "with_payload": true, "with_vector": true}),
+    )
+    .await["result"]
+        .clone();
+    assert_eq!(after, before);
+    assert_eq!(after["points"].as_array().unwrap().len(), 200);
+    let info = call(&base, "GET", "/collections/docs", json!({})).await;
+    assert_eq!(info["result"]["points_count"], 200);
+    assert_eq!(
+        info["result"]["config"]["params"]["vectors"]["img"]["distance"],
+        "Euclid"
+    );
+    let aliases = call(&base, "GET", "/aliases", json!({})).await;
+    assert_eq!(
+        aliases["result"]["aliases"],
+        json!([{"alias_name": "current", "collection_name": "docs"}])
+    );
+
+    restarted.child.kill().unwrap();
+    restarted.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn unreadable_storage_stops_startup_without_touching_it() {
+    let dir = std::env::temp_dir().join(format!("quiver-unreadable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A file where the database directory must be: the server cannot use it.
+    let blocker = dir.join("sled");
+    std::fs::write(&blocker, b"not a database").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
+        .env("QDRANT__SERVICE__HTTP_PORT", free_port().to_string())
+        .env("QDRANT__STORAGE__STORAGE_PATH", &dir)
+        .output()
+        .expect("the quiver binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&dir.display().to_string()), "{stderr}");
+    assert_eq!(std::fs::read(&blocker).unwrap(), b"not a database");
+    let _ = std::fs::remove_dir_all(&dir);
+}
