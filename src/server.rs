@@ -58,11 +58,37 @@ fn collection_defaults(settings: &Settings) -> CollectionDefaults {
     }
 }
 
+/// Refuses settings that ask for protection this build does not provide yet: serving without
+/// the API keys or TLS a user configured would be worse than not starting.
+fn refuse_unimplemented(settings: &Settings) -> Result<()> {
+    let service = &settings.service;
+    let keys = [
+        ("service.api_key", &service.api_key),
+        ("service.alt_api_key", &service.alt_api_key),
+        ("service.read_only_api_key", &service.read_only_api_key),
+    ];
+    if let Some((key, _)) = keys.iter().find(|(_, v)| v.is_some()) {
+        return Err(Error::BadInput(format!(
+            "{key} is set, but this Quiver build does not enforce API keys yet; \
+             remove the key (or put an authenticating proxy in front) to start"
+        )));
+    }
+    if service.enable_tls {
+        return Err(Error::BadInput(
+            "service.enable_tls is true, but this Quiver build does not serve TLS yet; \
+             set it to false (or terminate TLS in a proxy) to start"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Server {
     /// Starts a server as `settings` describe: opens (or, for `:memory:`, skips) storage,
     /// restores every collection, and binds `service.host:service.http_port` (port 0 picks a
     /// free one).
     pub async fn start(settings: &Settings) -> Result<Server> {
+        refuse_unimplemented(settings)?;
         let storage = if settings.is_in_memory() {
             Storage::in_memory()
         } else {
@@ -78,7 +104,10 @@ impl Server {
             .map_err(|e| Error::Internal(format!("cannot read the bound address: {e}")))?;
         let state = AppState {
             engine: engine.clone(),
-            max_body_bytes: settings.service.max_request_size_mb.saturating_mul(1024 * 1024),
+            max_body_bytes: settings
+                .service
+                .max_request_size_mb
+                .saturating_mul(1024 * 1024),
         };
         let app = rest::router(state, settings.service.enable_cors);
         let (tx, rx) = oneshot::channel::<()>();

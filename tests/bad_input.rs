@@ -80,7 +80,11 @@ async fn unknown_collection_is_404_with_its_name() {
     for (method, path, body) in [
         ("GET", "/collections/nope", None),
         ("POST", "/collections/nope/points/scroll", Some(json!({}))),
-        ("POST", "/collections/nope/points/query", Some(json!({"query": [1.0]}))),
+        (
+            "POST",
+            "/collections/nope/points/query",
+            Some(json!({"query": [1.0]})),
+        ),
         (
             "PUT",
             "/collections/nope/points",
@@ -130,7 +134,10 @@ async fn invalid_filter_is_400_and_deletes_nothing() {
         )
         .await;
     assert_eq!(status, 400);
-    assert!(error_message(&body).contains("unknown field `bogus`"), "{body}");
+    assert!(
+        error_message(&body).contains("unknown field `bogus`"),
+        "{body}"
+    );
     assert_eq!(s.all_points("docs").await, before);
 }
 
@@ -160,7 +167,10 @@ async fn nan_in_vector_is_400_and_changes_nothing() {
         )
         .await;
     assert_eq!(status, 400);
-    assert!(error_message(&body).starts_with("Format error in JSON body"), "{body}");
+    assert!(
+        error_message(&body).starts_with("Format error in JSON body"),
+        "{body}"
+    );
     // A number too large for f32 becomes infinity: also refused.
     let (status, body) = s
         .call_raw(
@@ -209,7 +219,10 @@ async fn unknown_distance_is_400_and_creates_nothing() {
         )
         .await;
     assert_eq!(status, 400);
-    assert!(error_message(&body).starts_with("Format error in JSON body"), "{body}");
+    assert!(
+        error_message(&body).starts_with("Format error in JSON body"),
+        "{body}"
+    );
     let (_, exists) = s.call("GET", "/collections/c/exists", None).await;
     assert_eq!(exists["result"]["exists"], false);
 }

@@ -67,7 +67,11 @@ impl Engine {
     /// The collection called `name`, or the one the alias `name` points to.
     pub fn collection(&self, name: &str) -> Result<Arc<Collection>> {
         let registry = self.registry.read();
-        let target = registry.aliases.get(name).map(String::as_str).unwrap_or(name);
+        let target = registry
+            .aliases
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or(name);
         registry
             .collections
             .get(target)
@@ -122,7 +126,9 @@ impl Engine {
             uid: collection.uid,
             config: next.clone(),
         };
-        self.storage.save_collection(&collection.name, &record).await?;
+        self.storage
+            .save_collection(&collection.name, &record)
+            .await?;
         *collection.config.write() = next;
         Ok(true)
     }

@@ -190,7 +190,10 @@ impl Collection {
                 let points = &state.points;
                 Ok(points
                     .iter_from(None)
-                    .filter(|(_, off)| f.as_ref().is_none_or(|f| filter::matches(f, &points.view(*off))))
+                    .filter(|(_, off)| {
+                        f.as_ref()
+                            .is_none_or(|f| filter::matches(f, &points.view(*off)))
+                    })
                     .skip(*offset)
                     .take(*limit)
                     .map(|(id, off)| ScoredPoint {

@@ -41,7 +41,11 @@ impl Journal {
 
 impl Collection {
     /// Applies `ops` in order as one all-or-nothing update. Returns one result per operation.
-    pub async fn update(&self, mut ops: Vec<PointOperation>, wait: bool) -> Result<Vec<UpdateResult>> {
+    pub async fn update(
+        &self,
+        mut ops: Vec<PointOperation>,
+        wait: bool,
+    ) -> Result<Vec<UpdateResult>> {
         {
             let config = self.config.read();
             for op in ops.iter_mut() {
@@ -92,11 +96,9 @@ impl Collection {
 fn prepare(config: &CollectionConfig, op: &mut PointOperation) -> Result<()> {
     let check = |vectors: &mut NamedDense| -> Result<()> {
         for (name, v) in vectors.iter_mut() {
-            let params = config
-                .params
-                .vectors
-                .get(name)
-                .ok_or_else(|| Error::BadInput(format!("Not existing vector name error: {name}")))?;
+            let params = config.params.vectors.get(name).ok_or_else(|| {
+                Error::BadInput(format!("Not existing vector name error: {name}"))
+            })?;
             if v.len() != params.size as usize {
                 return Err(dimension_error(params.size as usize, v.len(), name));
             }
@@ -164,7 +166,12 @@ fn matches_filter(state: &State, id: &PointId, f: &Option<crate::model::filter::
     }
 }
 
-fn apply(state: &mut State, journal: &mut Journal, op: &PointOperation, version: u64) -> Result<()> {
+fn apply(
+    state: &mut State,
+    journal: &mut Journal,
+    op: &PointOperation,
+    version: u64,
+) -> Result<()> {
     match op {
         PointOperation::Upsert(u) => {
             for p in &u.points {

@@ -65,18 +65,14 @@ pub fn passes_threshold(distance: Distance, score: f32, threshold: f32) -> bool 
 #[inline]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     // simsimd returns None only for mismatched lengths, which the engine rules out.
-    f32::dot(a, b).unwrap_or_else(|| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() as f64)
-        as f32
+    f32::dot(a, b).unwrap_or_else(|| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() as f64) as f32
 }
 
 #[inline]
 fn l2sq(a: &[f32], b: &[f32]) -> f32 {
-    f32::l2sq(a, b).unwrap_or_else(|| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum::<f32>() as f64
-    }) as f32
+    f32::l2sq(a, b)
+        .unwrap_or_else(|| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>() as f64)
+        as f32
 }
 
 #[inline]

@@ -106,7 +106,12 @@ mod tests {
         s
     }
 
-    fn run(s: &VectorStore, distance: Distance, top: usize, accept: &dyn Fn(u32) -> bool) -> Vec<u32> {
+    fn run(
+        s: &VectorStore,
+        distance: Distance,
+        top: usize,
+        accept: &dyn Fn(u32) -> bool,
+    ) -> Vec<u32> {
         let req = SearchRequest {
             query: &[1.0, 0.0],
             distance,
@@ -115,7 +120,11 @@ mod tests {
             score_threshold: None,
             tie_key: &|o| PointId::Num(o as u64),
         };
-        ExactScan { store: s }.search(&req).iter().map(|r| r.offset).collect()
+        ExactScan { store: s }
+            .search(&req)
+            .iter()
+            .map(|r| r.offset)
+            .collect()
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct VectorParams {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum VectorsConfig {
-    Single(VectorParams),
+    Single(Box<VectorParams>),
     Named(BTreeMap<String, VectorParams>),
 }
 
@@ -49,7 +49,7 @@ impl VectorsConfig {
     /// Every dense vector by internal name (`""` for the unnamed one).
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, &VectorParams)> + '_> {
         match self {
-            VectorsConfig::Single(p) => Box::new(std::iter::once((DEFAULT_VECTOR, p))),
+            VectorsConfig::Single(p) => Box::new(std::iter::once((DEFAULT_VECTOR, &**p))),
             VectorsConfig::Named(map) => Box::new(map.iter().map(|(k, v)| (k.as_str(), v))),
         }
     }
@@ -264,7 +264,9 @@ impl OptimizersConfig {
         }
         self.flush_interval_sec = d.flush_interval_sec.unwrap_or(self.flush_interval_sec);
         match &d.max_optimization_threads {
-            Some(Value::Number(n)) => self.max_optimization_threads = n.as_u64().map(|n| n as usize),
+            Some(Value::Number(n)) => {
+                self.max_optimization_threads = n.as_u64().map(|n| n as usize)
+            }
             Some(Value::String(s)) if s == "auto" => self.max_optimization_threads = None,
             Some(Value::String(s)) if s == "disabled" => self.max_optimization_threads = Some(0),
             _ => {}
@@ -519,7 +521,10 @@ impl UpdateCollection {
                 };
                 if let Some(h) = &diff.hnsw_config {
                     h.validate()?;
-                    params.hnsw_config.get_or_insert_with(Default::default).merge(h);
+                    params
+                        .hnsw_config
+                        .get_or_insert_with(Default::default)
+                        .merge(h);
                 }
                 if let Some(q) = &diff.quantization_config {
                     params.quantization_config = Some(q.clone()).filter(|v| !v.is_null());

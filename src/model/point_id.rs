@@ -85,7 +85,9 @@ impl Visitor<'_> for PointIdVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<PointId, E> {
-        Uuid::parse_str(v).map(PointId::Uuid).map_err(|_| invalid(v))
+        Uuid::parse_str(v)
+            .map(PointId::Uuid)
+            .map_err(|_| invalid(v))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<PointId, E> {
@@ -131,7 +133,10 @@ mod tests {
     #[test]
     fn negative_and_numeric_string_ids_are_rejected() {
         let err = serde_json::from_str::<PointId>("-1").unwrap_err();
-        assert!(err.to_string().starts_with("value -1 is not a valid point ID"));
+        assert!(
+            err.to_string()
+                .starts_with("value -1 is not a valid point ID")
+        );
         assert!(serde_json::from_str::<PointId>("\"42\"").is_err());
         assert!(serde_json::from_str::<PointId>("1.5").is_err());
     }

@@ -255,7 +255,7 @@ pub struct QueryRequest {
 /// points in id order like a scroll.
 #[derive(Clone, Debug)]
 pub enum UniversalQuery {
-    Nearest(SearchQuery),
+    Nearest(Box<SearchQuery>),
     Scroll {
         filter: Option<Filter>,
         limit: usize,
@@ -303,7 +303,7 @@ impl QueryRequest {
             }
             Some(q) => parse_query_target(q, &join(path, "query"))?,
         };
-        Ok(UniversalQuery::Nearest(SearchQuery {
+        Ok(UniversalQuery::Nearest(Box::new(SearchQuery {
             using: self.using.unwrap_or_default(),
             target,
             filter: self.filter,
@@ -313,7 +313,7 @@ impl QueryRequest {
             score_threshold: self.score_threshold,
             with_payload,
             with_vector,
-        }))
+        })))
     }
 }
 

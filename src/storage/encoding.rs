@@ -54,21 +54,29 @@ pub fn decode_point_key(key: &[u8]) -> Result<PointId> {
 }
 
 fn corrupt(what: &str) -> Error {
-    Error::Internal(format!("stored data is corrupt or from another version: {what}"))
+    Error::Internal(format!(
+        "stored data is corrupt or from another version: {what}"
+    ))
 }
 
 /// Layout: version u8 | point version u64 LE | vector count u16 LE |
 /// per vector: name length u16 LE, name bytes, dim u32 LE, dim × f32 LE | payload JSON.
 pub fn encode_point(p: &StoredPoint) -> Result<Vec<u8>> {
-    let floats: usize = p.vectors.iter().map(|(n, v)| n.len() + 6 + v.len() * 4).sum();
+    let floats: usize = p
+        .vectors
+        .iter()
+        .map(|(n, v)| n.len() + 6 + v.len() * 4)
+        .sum();
     let mut out = Vec::with_capacity(11 + floats + 64);
     out.push(FORMAT_VERSION);
     out.extend_from_slice(&p.version.to_le_bytes());
-    let count = u16::try_from(p.vectors.len()).map_err(|_| Error::BadInput("too many vectors".into()))?;
+    let count =
+        u16::try_from(p.vectors.len()).map_err(|_| Error::BadInput("too many vectors".into()))?;
     out.extend_from_slice(&count.to_le_bytes());
     for (name, v) in &p.vectors {
-        let len = u16::try_from(name.len())
-            .map_err(|_| Error::BadInput(format!("vector name is too long: {} bytes", name.len())))?;
+        let len = u16::try_from(name.len()).map_err(|_| {
+            Error::BadInput(format!("vector name is too long: {} bytes", name.len()))
+        })?;
         out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(&(v.len() as u32).to_le_bytes());
@@ -130,7 +138,10 @@ pub fn decode_point(bytes: &[u8]) -> Result<StoredPoint> {
             .map_err(|_| corrupt("vector name is not UTF-8"))?
             .to_string();
         let dim = r.u32()? as usize;
-        let raw = r.take(dim.checked_mul(4).ok_or_else(|| corrupt("vector too long"))?)?;
+        let raw = r.take(
+            dim.checked_mul(4)
+                .ok_or_else(|| corrupt("vector too long"))?,
+        )?;
         let v = raw
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))

@@ -82,10 +82,7 @@ impl Storage {
             ))
         })?;
         let db = sled::Config::new().path(&dir).open().map_err(|e| {
-            Error::Internal(format!(
-                "cannot open storage at {}: {e}",
-                dir.display()
-            ))
+            Error::Internal(format!("cannot open storage at {}: {e}", dir.display()))
         })?;
         let meta = db.open_tree("meta")?;
         Ok(Storage {
@@ -184,7 +181,8 @@ impl Storage {
         let Some(disk) = &self.inner else {
             return Ok(());
         };
-        disk.meta.insert("aliases", encoding::encode_meta(aliases)?)?;
+        disk.meta
+            .insert("aliases", encoding::encode_meta(aliases)?)?;
         disk.written.fetch_add(1, Ordering::SeqCst);
         self.flush().await
     }

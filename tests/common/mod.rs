@@ -97,5 +97,8 @@ impl TestServer {
 
 /// The error message of an error envelope.
 pub fn error_message(body: &Value) -> String {
-    body["status"]["error"].as_str().unwrap_or_default().to_string()
+    body["status"]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }

@@ -32,3 +32,24 @@ def test_health_probe_answers_200(server_url, path):
 )
 def test_health_probe_answers_with_qdrant_text(server_url, path, text):
     assert httpx.get(server_url + path, timeout=10).text == text
+
+
+@pytest.mark.server_only("local mode has no server version")
+def test_pinned_client_version_check_accepts_the_server(server_url):
+    from importlib.metadata import version as installed_version
+
+    from qdrant_client.common.version_check import is_compatible
+
+    server_version = httpx.get(server_url + "/", timeout=10).json()["version"]
+    assert is_compatible(installed_version("qdrant-client"), server_version), server_version
+
+
+@pytest.mark.server_only("local mode has no server version")
+def test_client_construction_emits_no_version_warning(server_url):
+    import warnings
+
+    from qdrant_client import QdrantClient
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        QdrantClient(url=server_url, prefer_grpc=False, timeout=10).get_collections()

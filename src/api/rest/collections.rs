@@ -59,7 +59,11 @@ pub async fn delete(
     Ok(ok(&timer, app.engine.delete_collection(&name).await?))
 }
 
-pub async fn exists(timer: Timer, State(app): State<AppState>, Path(name): Path<String>) -> ApiResult {
+pub async fn exists(
+    timer: Timer,
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult {
     Ok(ok(
         &timer,
         json!({ "exists": app.engine.collection_exists(&name) }),

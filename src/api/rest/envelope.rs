@@ -8,12 +8,12 @@
 
 use std::time::Instant;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -102,9 +102,7 @@ where
         let bytes: Bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
             .map_err(|_| {
-                Error::PayloadTooLarge(format!(
-                    "JSON payload has exceeded limit ({limit} bytes)."
-                ))
+                Error::PayloadTooLarge(format!("JSON payload has exceeded limit ({limit} bytes)."))
             })?;
         // An empty body means "all defaults" for endpoints whose fields are all optional.
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {

