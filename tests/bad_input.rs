@@ -310,3 +310,26 @@ async fn unsupported_query_variant_is_400_naming_it() {
     assert_eq!(status, 400);
     assert!(error_message(&body).contains("`recommend`"), "{body}");
 }
+
+#[tokio::test]
+async fn huge_limit_and_offset_do_not_break_search() {
+    let (s, _) = seeded().await;
+    let (status, body) = s
+        .call(
+            "POST",
+            "/collections/docs/points/query",
+            Some(json!({"query": [1.0, 0.0, 0.0, 0.0], "limit": u64::MAX, "offset": u64::MAX})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["points"], json!([]));
+    let (status, body) = s
+        .call(
+            "POST",
+            "/collections/docs/points/search",
+            Some(json!({"vector": [1.0, 0.0, 0.0, 0.0], "limit": u64::MAX})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"].as_array().map(Vec::len), Some(1));
+}

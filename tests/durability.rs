@@ -126,6 +126,14 @@ async fn acknowledged_writes_survive_sigkill() {
     )
     .await;
 
+    call(
+        &base,
+        "PATCH",
+        "/collections/docs",
+        json!({"optimizers_config": {"indexing_threshold": 5000}, "hnsw_config": {"m": 32}}),
+    )
+    .await;
+
     let before = call(
         &base,
         "POST",
@@ -156,6 +164,11 @@ async fn acknowledged_writes_survive_sigkill() {
         info["result"]["config"]["params"]["vectors"]["img"]["distance"],
         "Euclid"
     );
+    assert_eq!(
+        info["result"]["config"]["optimizer_config"]["indexing_threshold"],
+        5000
+    );
+    assert_eq!(info["result"]["config"]["hnsw_config"]["m"], 32);
     let aliases = call(&base, "GET", "/aliases", json!({})).await;
     assert_eq!(
         aliases["result"]["aliases"],

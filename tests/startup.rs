@@ -38,3 +38,16 @@ async fn enabled_tls_stops_startup_until_tls_is_served() {
     let err = Server::start(&settings).await.err().expect("refused");
     assert!(err.to_string().contains("service.enable_tls"));
 }
+
+#[test]
+fn bad_setting_stops_the_binary_with_a_message_naming_the_key() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .arg("--in-memory")
+        .env("QDRANT__SERVICE__HTTP_PORT", "not-a-port")
+        .output()
+        .expect("the quiver binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("service.http_port"), "{stderr}");
+    assert!(stderr.contains("not-a-port"), "{stderr}");
+}

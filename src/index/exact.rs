@@ -55,7 +55,9 @@ impl VectorIndex for ExactScan<'_> {
             return Vec::new();
         }
         // A bounded max-heap keyed by rank: its top is the worst of the current best `top`.
-        let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(req.top + 1);
+        // `top` comes from the client (offset + limit) and may be huge: never size by it alone.
+        let capacity = req.top.min(self.store.len()) + 1;
+        let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(capacity);
         for offset in 0..self.store.len() as u32 {
             let Some(row) = self.store.get(offset) else {
                 continue;

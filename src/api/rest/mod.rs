@@ -16,6 +16,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
 
 use crate::engine::Engine;
@@ -26,6 +27,14 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// `service.max_request_size_mb` in bytes.
     pub max_body_bytes: usize,
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    envelope::ApiError(crate::error::Error::Internal(
+        "the server hit a bug while handling this request".into(),
+    ))
+    .into_response()
 }
 
 /// Builds the router for all served endpoints.
@@ -91,6 +100,8 @@ pub fn router(state: AppState, enable_cors: bool) -> Router {
         )
         // JsonBody enforces the configured limit itself, with Qdrant's message.
         .layer(DefaultBodyLimit::disable())
+        // A panic is a bug; the client still gets an answer (500) instead of a dropped connection.
+        .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state);
     if enable_cors {
         router.layer(CorsLayer::permissive())
