@@ -8,6 +8,9 @@ reference expects at that rank, and that score must be the point's own reference
 """
 
 import math
+from types import SimpleNamespace
+
+import httpx
 
 import numpy as np
 import pytest
@@ -340,3 +343,35 @@ def test_query_with_unknown_vector_name_is_bad_request_400(client, named):
 
     assert error.value.status_code == 400
     assert "Vector with name `nope` is not configured in this collection" in error.value.content.decode()
+
+
+def _legacy_hits(result):
+    return [SimpleNamespace(id=h["id"], score=h["score"]) for h in result]
+
+
+@pytest.mark.server_only("legacy endpoint: client 1.20 has no method for it, so it is called over HTTP")
+def test_legacy_search_endpoint_matches_exact_top_k(server_url, collection, queries):
+    response = httpx.post(
+        f"{server_url}/collections/{collection.name}/points/search",
+        json={"vector": queries[0].tolist(), "limit": 10, "offset": 2},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+    collection.assert_ranked(_legacy_hits(response.json()["result"]), queries[0], limit=10, offset=2)
+
+
+@pytest.mark.server_only("legacy endpoint: client 1.20 has no method for it, so it is called over HTTP")
+def test_legacy_search_batch_returns_one_ranked_list_per_search(server_url, collection, queries):
+    searches = [{"vector": q.tolist(), "limit": 5} for q in queries]
+    response = httpx.post(
+        f"{server_url}/collections/{collection.name}/points/search/batch",
+        json={"searches": searches},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["result"]
+
+    assert len(results) == len(queries)
+    for result, query in zip(results, queries):
+        collection.assert_ranked(_legacy_hits(result), query, limit=5)
