@@ -8,10 +8,11 @@
 //!
 //! Run with `cargo bench --bench kernels` (about a minute). Data comes from fixed seeds.
 
+use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use criterion::{BenchmarkId, Criterion, black_box};
+use criterion::{BenchmarkId, Criterion};
 use quiver::index::distance::{preprocess, score};
 use quiver::index::exact::ExactScan;
 use quiver::index::vector_store::VectorStore;
@@ -63,8 +64,8 @@ fn manhattan_lanes8(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .sum();
     for (xa, xb) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += (xa[i] - xb[i]).abs();
+        for ((lane, x), y) in acc.iter_mut().zip(xa).zip(xb) {
+            *lane += (x - y).abs();
         }
     }
     acc.iter().sum::<f32>() + tail
@@ -117,10 +118,8 @@ fn bench_exact_scan(c: &mut Criterion) {
     let scan = ExactScan { store: &store };
 
     let mut group = c.benchmark_group("exact_scan_10k_x128_top10");
-    let predicates: [(&str, &dyn Fn(u32) -> bool); 2] = [
-        ("accept_all", &|_| true),
-        ("every_10th", &|o| o % 10 == 0),
-    ];
+    let predicates: [(&str, &dyn Fn(u32) -> bool); 2] =
+        [("accept_all", &|_| true), ("every_10th", &|o| o % 10 == 0)];
     for (name, accept) in predicates {
         group.bench_function(name, |bench| {
             bench.iter(|| {
@@ -193,7 +192,10 @@ fn print_summary(since: SystemTime) {
     }
     for name in ["accept_all", "every_10th"] {
         if let Some(ns) = median_ns(&format!("exact_scan_10k_x128_top10/{name}"), since) {
-            println!("exact scan 10k x 128, top 10, {name:<10}: {:>8.1} µs", ns / 1e3);
+            println!(
+                "exact scan 10k x 128, top 10, {name:<10}: {:>8.1} µs",
+                ns / 1e3
+            );
         }
     }
 }
