@@ -173,6 +173,10 @@ async fn query_without_query_lists_points_in_id_order() {
         .collect();
     assert_eq!(
         ids,
-        vec![json!(2), json!(10), json!("5c56c793-69f3-4fbf-87e6-c4bf54c28c26")]
+        vec![
+            json!(2),
+            json!(10),
+            json!("5c56c793-69f3-4fbf-87e6-c4bf54c28c26")
+        ]
     );
 }
