@@ -51,3 +51,49 @@ fn bad_setting_stops_the_binary_with_a_message_naming_the_key() {
     assert!(stderr.contains("service.http_port"), "{stderr}");
     assert!(stderr.contains("not-a-port"), "{stderr}");
 }
+
+#[test]
+fn startup_prints_where_it_listens_and_where_data_lives() {
+    use std::io::{BufRead, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("quiver-banner-{}", std::process::id()));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
+        .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
+        .env("QDRANT__STORAGE__STORAGE_PATH", &dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the quiver binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(line.contains(&dir.display().to_string()), "{line}");
+}
+
+#[tokio::test]
+async fn cors_preflight_is_answered_for_any_origin() {
+    let s = TestServer::start().await;
+    let resp = s
+        .http
+        .request(reqwest::Method::OPTIONS, s.url("/collections"))
+        .header("origin", "http://example.test")
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert!(
+        resp.headers().get("access-control-allow-origin").is_some(),
+        "{:?}",
+        resp.headers()
+    );
+}

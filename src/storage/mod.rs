@@ -64,6 +64,8 @@ struct Disk {
     written: AtomicU64,
     /// The `written` value covered by the last finished flush.
     flushed: tokio::sync::Mutex<u64>,
+    /// Number of sled flushes actually performed (group commit makes this < writes).
+    flushes: AtomicU64,
 }
 
 fn points_tree(uid: u64) -> String {
@@ -91,6 +93,7 @@ impl Storage {
                 meta,
                 written: AtomicU64::new(0),
                 flushed: tokio::sync::Mutex::new(0),
+                flushes: AtomicU64::new(0),
             })),
         })
     }
@@ -230,7 +233,70 @@ impl Storage {
         tokio::task::spawn_blocking(move || db.flush())
             .await
             .map_err(|e| Error::Internal(format!("flush task failed: {e}")))??;
+        disk.flushes.fetch_add(1, Ordering::Relaxed);
         *flushed = upto;
         Ok(())
+    }
+
+    /// How many sled flushes have run since this handle was opened (0 in memory).
+    pub fn flush_count(&self) -> u64 {
+        self.inner
+            .as_ref()
+            .map_or(0, |d| d.flushes.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Payload;
+
+    fn temp_dir(label: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("quiver-storage-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_waiting_writers_share_flushes() {
+        let dir = temp_dir("group-commit");
+        let storage = Storage::open(&dir).unwrap();
+        let writers: Vec<_> = (0..64u64)
+            .map(|i| {
+                let storage = storage.clone();
+                tokio::spawn(async move {
+                    let point = StoredPoint {
+                        version: i,
+                        vectors: vec![(String::new(), vec![i as f32])],
+                        payload: Payload::new(),
+                    };
+                    storage
+                        .write_points(1, &[(PointId::Num(i), Some(point))], i + 1)
+                        .unwrap();
+                    storage.flush().await.unwrap();
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        let flushes = storage.flush_count();
+        assert!(
+            flushes >= 1 && flushes < 32,
+            "{flushes} flushes for 64 writers"
+        );
+        drop(storage);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn flush_with_nothing_written_does_not_touch_disk() {
+        let dir = temp_dir("idle-flush");
+        let storage = Storage::open(&dir).unwrap();
+        storage.flush().await.unwrap();
+        assert_eq!(storage.flush_count(), 0);
+        drop(storage);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
