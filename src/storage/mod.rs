@@ -283,7 +283,7 @@ mod tests {
         }
         let flushes = storage.flush_count();
         assert!(
-            flushes >= 1 && flushes < 32,
+            (1..32).contains(&flushes),
             "{flushes} flushes for 64 writers"
         );
         drop(storage);
