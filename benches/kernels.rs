@@ -52,25 +52,6 @@ fn scalar_score(distance: Distance, a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
-/// Manhattan with eight independent accumulators, which the compiler can keep in one vector
-/// register. `score` uses a plain loop for Manhattan; this shows what that loop leaves behind.
-fn manhattan_lanes8(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| (x - y).abs())
-        .sum();
-    for (xa, xb) in ca.zip(cb) {
-        for ((lane, x), y) in acc.iter_mut().zip(xa).zip(xb) {
-            *lane += (x - y).abs();
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
 fn distance_name(distance: Distance) -> &'static str {
     match distance {
         Distance::Cosine => "cosine",
@@ -95,11 +76,6 @@ fn bench_kernels(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("scalar", dim), &dim, |bench, _| {
                 bench.iter(|| scalar_score(black_box(distance), black_box(&a), black_box(&b)))
             });
-            if distance == Distance::Manhattan {
-                group.bench_with_input(BenchmarkId::new("lanes8", dim), &dim, |bench, _| {
-                    bench.iter(|| manhattan_lanes8(black_box(&a), black_box(&b)))
-                });
-            }
         }
         group.finish();
     }
@@ -180,13 +156,10 @@ fn print_summary(since: SystemTime) {
             ) else {
                 continue;
             };
-            let mut line = format!(
+            let line = format!(
                 "{name:<10} {dim:>5} {fast:>10.2} {slow:>10.2} {:>7.1}x",
                 slow / fast
             );
-            if let Some(lanes) = median_ns(&format!("{name}/lanes8/{dim}"), since) {
-                line.push_str(&format!("   (lanes8 {lanes:.2})"));
-            }
             println!("{line}");
         }
     }
