@@ -83,12 +83,7 @@ async fn point_lookup_returns_payload_and_normalised_cosine_vector() {
 async fn deleting_a_collection_removes_its_aliases_but_an_alias_name_deletes_nothing() {
     let s = TestServer::start().await;
     s.create_collection("c", 2, "Dot").await;
-    s.call(
-        "POST",
-        "/collections/aliases",
-        Some(json!({"actions": [{"create_alias": {"collection_name": "c", "alias_name": "a"}}]})),
-    )
-    .await;
+    s.create_alias("c", "a").await;
     let (_, by_alias) = s.call("DELETE", "/collections/a", None).await;
     assert_eq!(by_alias["result"], false);
     let (_, exists) = s.call("GET", "/collections/c/exists", None).await;
@@ -103,12 +98,7 @@ async fn deleting_a_collection_removes_its_aliases_but_an_alias_name_deletes_not
 async fn collection_cannot_take_an_alias_name() {
     let s = TestServer::start().await;
     s.create_collection("c", 2, "Dot").await;
-    s.call(
-        "POST",
-        "/collections/aliases",
-        Some(json!({"actions": [{"create_alias": {"collection_name": "c", "alias_name": "a"}}]})),
-    )
-    .await;
+    s.create_alias("c", "a").await;
     let (status, body) = s
         .call(
             "PUT",

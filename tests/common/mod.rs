@@ -69,6 +69,19 @@ impl TestServer {
         assert_eq!(status, 200, "create collection: {body}");
     }
 
+    /// Points the alias `alias` at `collection`.
+    pub async fn create_alias(&self, collection: &str, alias: &str) {
+        let action = json!({"create_alias": {"collection_name": collection, "alias_name": alias}});
+        let (status, body) = self
+            .call(
+                "POST",
+                "/collections/aliases",
+                Some(json!({ "actions": [action] })),
+            )
+            .await;
+        assert_eq!(status, 200, "create alias: {body}");
+    }
+
     /// Upserts points with `wait=true`.
     pub async fn upsert(&self, name: &str, points: Value) {
         let (status, body) = self
