@@ -375,6 +375,22 @@ impl Default for CollectionDefaults {
     }
 }
 
+/// Refuses a `sparse_vectors` config that asks for any sparse vector (`{}` and `null` ask for
+/// none), until Quiver stores them.
+fn reject_sparse_vectors(sparse: Option<&Value>) -> Result<()> {
+    let asks_for_some = match sparse {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(m)) => !m.is_empty(),
+        Some(_) => true,
+    };
+    if asks_for_some {
+        return Err(Error::BadInput(
+            "sparse vectors are not supported by Quiver yet".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Body of `PUT /collections/{name}`.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct CreateCollection {
@@ -409,15 +425,7 @@ impl CreateCollection {
     pub fn resolve(self, defaults: &CollectionDefaults) -> Result<CollectionConfig> {
         let vectors = self.vectors.unwrap_or_default();
         vectors.validate()?;
-        if self.sparse_vectors.as_ref().is_some_and(|s| match s {
-            Value::Object(m) => !m.is_empty(),
-            Value::Null => false,
-            _ => true,
-        }) {
-            return Err(Error::BadInput(
-                "sparse vectors are not supported by Quiver yet".into(),
-            ));
-        }
+        reject_sparse_vectors(self.sparse_vectors.as_ref())?;
         if self.shard_number.is_some_and(|n| n == 0) {
             return Err(Error::validation(
                 "shard_number",
@@ -553,15 +561,7 @@ impl UpdateCollection {
         if let Some(q) = &self.quantization_config {
             next.quantization_config = Some(q.clone()).filter(|v| !v.is_null());
         }
-        if self.sparse_vectors.as_ref().is_some_and(|s| match s {
-            Value::Object(m) => !m.is_empty(),
-            Value::Null => false,
-            _ => true,
-        }) {
-            return Err(Error::BadInput(
-                "sparse vectors are not supported by Quiver yet".into(),
-            ));
-        }
+        reject_sparse_vectors(self.sparse_vectors.as_ref())?;
         if let Some(s) = &self.strict_mode_config {
             next.strict_mode_config = Some(s.clone()).filter(|v| !v.is_null());
         }

@@ -326,11 +326,7 @@ fn parse_query_target(q: Value, path: &str) -> Result<QueryTarget> {
         ))
     };
     match q {
-        Value::Number(_) | Value::String(_) => {
-            let id: PointId =
-                serde_json::from_value(q).map_err(|e| Error::Format(e.to_string()))?;
-            Ok(QueryTarget::Point(id))
-        }
+        Value::Number(_) | Value::String(_) => point_target(q),
         Value::Array(_) => vector_target(q, path),
         Value::Object(mut map) => {
             if map.contains_key("indices") && map.contains_key("values") {
@@ -343,11 +339,7 @@ fn parse_query_target(q: Value, path: &str) -> Result<QueryTarget> {
                     return Err(unsupported("nearest with mmr"));
                 }
                 return match nearest {
-                    Value::Number(_) | Value::String(_) => {
-                        let id: PointId = serde_json::from_value(nearest)
-                            .map_err(|e| Error::Format(e.to_string()))?;
-                        Ok(QueryTarget::Point(id))
-                    }
+                    Value::Number(_) | Value::String(_) => point_target(nearest),
                     Value::Object(ref m) if m.contains_key("indices") => Err(Error::BadInput(
                         "sparse vectors are not supported by Quiver yet".into(),
                     )),
@@ -365,6 +357,12 @@ fn parse_query_target(q: Value, path: &str) -> Result<QueryTarget> {
             "query must be a vector, a point id or a query object".into(),
         )),
     }
+}
+
+fn point_target(v: Value) -> Result<QueryTarget> {
+    serde_json::from_value(v)
+        .map(QueryTarget::Point)
+        .map_err(|e| Error::Format(e.to_string()))
 }
 
 fn vector_target(v: Value, path: &str) -> Result<QueryTarget> {
