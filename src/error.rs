@@ -3,8 +3,8 @@
 //! Every fallible operation in the engine, storage and transports returns [`Error`]. Each variant
 //! carries the human-readable detail; `Display` adds Qdrant's message prefix for that kind, so the
 //! text a client sees is `Not found: Collection `docs` doesn't exist!` whichever transport it
-//! used. The HTTP status for a kind is decided here and nowhere else ([`Error::http_status`]);
-//! the gRPC code will be decided here too when gRPC lands.
+//! used. The HTTP status and the gRPC code for a kind are decided here and nowhere else
+//! ([`Error::http_status`], [`Error::grpc_code`]); the gRPC message is the REST message.
 
 use axum::http::StatusCode;
 
@@ -68,6 +68,23 @@ impl Error {
         }
     }
 
+    /// The gRPC status code Qdrant answers for this kind of error.
+    pub fn grpc_code(&self) -> tonic::Code {
+        match self {
+            Error::BadInput(_)
+            | Error::BadRequest(_)
+            | Error::Format(_)
+            | Error::QueryParams(_)
+            | Error::Validation(_) => tonic::Code::InvalidArgument,
+            Error::PayloadTooLarge(_) => tonic::Code::ResourceExhausted,
+            Error::NotFound(_) => tonic::Code::NotFound,
+            Error::AlreadyExists(_) => tonic::Code::AlreadyExists,
+            Error::Forbidden(_) => tonic::Code::PermissionDenied,
+            Error::Timeout(_) => tonic::Code::DeadlineExceeded,
+            Error::Internal(_) => tonic::Code::Internal,
+        }
+    }
+
     /// `collection `name` doesn't exist` in Qdrant's words.
     pub fn collection_not_found(name: &str) -> Error {
         Error::NotFound(format!("Collection `{name}` doesn't exist!"))
@@ -82,5 +99,11 @@ impl Error {
 impl From<sled::Error> for Error {
     fn from(err: sled::Error) -> Self {
         Error::Internal(format!("storage error: {err}"))
+    }
+}
+
+impl From<Error> for tonic::Status {
+    fn from(err: Error) -> Self {
+        tonic::Status::new(err.grpc_code(), err.to_string())
     }
 }

@@ -66,6 +66,10 @@ fn main() -> ExitCode {
             env!("CARGO_PKG_VERSION"),
             server.rest_url()
         );
+        match server.grpc_url() {
+            Some(url) => println!("Quiver serving Qdrant gRPC API on {url}"),
+            None => println!("Quiver serves no gRPC API (service.grpc_port is null)"),
+        }
         shutdown_signal().await;
         println!("Quiver shutting down");
         server.shutdown().await;

@@ -1,4 +1,5 @@
-//! Running a server: open storage, build the engine, bind the REST listener, shut down cleanly.
+//! Running a server: open storage, build the engine, bind the REST and gRPC listeners, shut both
+//! down cleanly together.
 //!
 //! [`Server`] is also the embedding API (re-exported from the crate root): a Rust program or
 //! test starts one in-process, reads its address, and shuts it down.
@@ -10,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::api::grpc;
 use crate::api::rest::{self, AppState};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -20,9 +22,22 @@ use crate::storage::Storage;
 /// A running Quiver server.
 pub struct Server {
     rest_addr: SocketAddr,
+    grpc_addr: Option<SocketAddr>,
     engine: Arc<Engine>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    grpc_task: Option<JoinHandle<()>>,
+}
+
+async fn bind(host: &str, port: u16) -> Result<(TcpListener, SocketAddr)> {
+    let addr = format!("{host}:{port}");
+    let listener = TcpListener::bind(&addr)
+        .await
+        .map_err(|e| Error::Internal(format!("cannot listen on {addr}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(format!("cannot read the bound address: {e}")))?;
+    Ok((listener, bound))
 }
 
 /// The collection defaults the settings ask for.
@@ -85,8 +100,9 @@ fn refuse_unimplemented(settings: &Settings) -> Result<()> {
 
 impl Server {
     /// Starts a server as `settings` describe: opens (or, for `:memory:`, skips) storage,
-    /// restores every collection, and binds `service.host:service.http_port` (port 0 picks a
-    /// free one).
+    /// restores every collection, and binds `service.host:service.http_port` for REST and
+    /// `service.host:service.grpc_port` for gRPC (port 0 picks a free one; no `grpc_port`
+    /// serves no gRPC).
     pub async fn start(settings: &Settings) -> Result<Server> {
         refuse_unimplemented(settings)?;
         let storage = if settings.is_in_memory() {
@@ -95,34 +111,51 @@ impl Server {
             Storage::open(&settings.storage.storage_path)?
         };
         let engine = Arc::new(Engine::open(storage, collection_defaults(settings))?);
-        let addr = format!("{}:{}", settings.service.host, settings.service.http_port);
-        let listener = TcpListener::bind(&addr)
-            .await
-            .map_err(|e| Error::Internal(format!("cannot listen on {addr}: {e}")))?;
-        let rest_addr = listener
-            .local_addr()
-            .map_err(|e| Error::Internal(format!("cannot read the bound address: {e}")))?;
+        let service = &settings.service;
+        let (listener, rest_addr) = bind(&service.host, service.http_port).await?;
+        let grpc_listener = match service.grpc_port {
+            Some(port) => Some(bind(&service.host, port).await?),
+            None => None,
+        };
+        let max_body_bytes = service.max_request_size_mb.saturating_mul(1024 * 1024);
         let state = AppState {
             engine: engine.clone(),
-            max_body_bytes: settings
-                .service
-                .max_request_size_mb
-                .saturating_mul(1024 * 1024),
+            max_body_bytes,
         };
-        let app = rest::router(state, settings.service.enable_cors);
+        let app = rest::router(state, service.enable_cors);
+        // One shutdown signal, seen by both transports.
         let (tx, rx) = oneshot::channel::<()>();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let _ = rx.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let grpc_addr = grpc_listener.as_ref().map(|(_, addr)| *addr);
+        let grpc_task = grpc_listener.map(|(listener, addr)| {
+            let engine = engine.clone();
+            let signal = stopped(stop_rx.clone());
+            tokio::spawn(async move {
+                if let Err(e) = grpc::serve(engine, listener, max_body_bytes, signal).await {
+                    tracing::error!("gRPC server on {addr} stopped: {e}");
+                }
+            })
+        });
+        let rest_signal = stopped(stop_rx);
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
+                .with_graceful_shutdown(rest_signal)
                 .await
         });
         Ok(Server {
             rest_addr,
+            grpc_addr,
             engine,
             shutdown: Some(tx),
             task,
+            grpc_task,
         })
     }
 
@@ -141,6 +174,16 @@ impl Server {
         format!("http://{}", self.rest_addr)
     }
 
+    /// Where the gRPC API listens, if `service.grpc_port` is set.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc_addr
+    }
+
+    /// `http://host:port` of the gRPC API, if it is served.
+    pub fn grpc_url(&self) -> Option<String> {
+        self.grpc_addr.map(|a| format!("http://{a}"))
+    }
+
     /// The engine behind the server, for in-process use.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
@@ -153,5 +196,8 @@ impl Server {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(task) = self.grpc_task.take() {
+            let _ = task.await;
+        }
     }
 }

@@ -63,6 +63,7 @@ fn startup_prints_where_it_listens_and_where_data_lives() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
         .env("QDRANT__SERVICE__HOST", "127.0.0.1")
         .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
+        .env("QDRANT__SERVICE__GRPC_PORT", "0")
         .env("QDRANT__STORAGE__STORAGE_PATH", &dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

@@ -9,10 +9,13 @@ use serde_json::json;
 /// keeps clients 1.18, 1.19 and 1.20 (the one our compatibility suite pins) free of warnings.
 pub const QDRANT_API_VERSION: &str = "1.19.0";
 
+/// The `title` Qdrant reports from `GET /` and `HealthCheck`.
+pub const TITLE: &str = "qdrant - vector search engine";
+
 /// `GET /`: no envelope, as in Qdrant.
 pub async fn root() -> impl IntoResponse {
     Json(json!({
-        "title": "qdrant - vector search engine",
+        "title": TITLE,
         "version": QDRANT_API_VERSION,
         "quiver_version": env!("CARGO_PKG_VERSION"),
     }))
