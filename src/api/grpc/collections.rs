@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
+use std::time::Instant;
+
 use tonic::{Request, Response, Status};
 
 use crate::api::grpc::proto::collections_server::Collections;
 use crate::api::grpc::proto::*;
-use crate::api::grpc::unimplemented;
+use crate::api::grpc::{convert, elapsed, unimplemented};
 use crate::engine::Engine;
 
 pub struct CollectionsService {
@@ -19,83 +21,125 @@ impl CollectionsService {
     }
 }
 
+fn operation_response(result: bool, start: Instant) -> Response<CollectionOperationResponse> {
+    Response::new(CollectionOperationResponse {
+        result,
+        time: elapsed(start),
+    })
+}
+
 #[tonic::async_trait]
 impl Collections for CollectionsService {
     async fn get(
         &self,
-        _: Request<GetCollectionInfoRequest>,
+        request: Request<GetCollectionInfoRequest>,
     ) -> Result<Response<GetCollectionInfoResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/Get"))
+        let start = Instant::now();
+        let r = request.into_inner();
+        let info = self.engine.collection(&r.collection_name)?.info();
+        Ok(Response::new(GetCollectionInfoResponse {
+            result: Some(convert::collections::info_out(&info)),
+            time: elapsed(start),
+        }))
     }
     async fn list(
         &self,
         _: Request<ListCollectionsRequest>,
     ) -> Result<Response<ListCollectionsResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/List"))
+        let start = Instant::now();
+        let collections = self
+            .engine
+            .list_collections()
+            .into_iter()
+            .map(|name| CollectionDescription { name })
+            .collect();
+        Ok(Response::new(ListCollectionsResponse {
+            collections,
+            time: elapsed(start),
+        }))
     }
     async fn create(
         &self,
-        _: Request<CreateCollection>,
+        request: Request<CreateCollection>,
     ) -> Result<Response<CollectionOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/Create"))
+        let start = Instant::now();
+        let (name, body) = convert::collections::create(request.into_inner())?;
+        let result = self.engine.create_collection(&name, body).await?;
+        Ok(operation_response(result, start))
     }
     async fn update(
         &self,
-        _: Request<UpdateCollection>,
+        request: Request<UpdateCollection>,
     ) -> Result<Response<CollectionOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/Update"))
+        let start = Instant::now();
+        let (name, body) = convert::collections::update(request.into_inner())?;
+        let result = self.engine.update_collection(&name, body).await?;
+        Ok(operation_response(result, start))
     }
     async fn delete(
         &self,
-        _: Request<DeleteCollection>,
+        request: Request<DeleteCollection>,
     ) -> Result<Response<CollectionOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/Delete"))
+        let start = Instant::now();
+        let name = request.into_inner().collection_name;
+        let result = self.engine.delete_collection(&name).await?;
+        Ok(operation_response(result, start))
     }
     async fn update_aliases(
         &self,
-        _: Request<ChangeAliases>,
+        request: Request<ChangeAliases>,
     ) -> Result<Response<CollectionOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/UpdateAliases"))
+        let start = Instant::now();
+        let actions = convert::collections::alias_actions(request.into_inner())?;
+        let result = self.engine.update_aliases(actions).await?;
+        Ok(operation_response(result, start))
     }
     async fn list_collection_aliases(
         &self,
-        _: Request<ListCollectionAliasesRequest>,
+        request: Request<ListCollectionAliasesRequest>,
     ) -> Result<Response<ListAliasesResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/ListCollectionAliases"))
+        let start = Instant::now();
+        let name = request.into_inner().collection_name;
+        let aliases = self.engine.list_aliases(Some(&name))?;
+        Ok(Response::new(ListAliasesResponse {
+            aliases: convert::collections::aliases_out(aliases),
+            time: elapsed(start),
+        }))
     }
     async fn list_aliases(
         &self,
         _: Request<ListAliasesRequest>,
     ) -> Result<Response<ListAliasesResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/ListAliases"))
+        let start = Instant::now();
+        let aliases = self.engine.list_aliases(None)?;
+        Ok(Response::new(ListAliasesResponse {
+            aliases: convert::collections::aliases_out(aliases),
+            time: elapsed(start),
+        }))
     }
     async fn collection_cluster_info(
         &self,
         _: Request<CollectionClusterInfoRequest>,
     ) -> Result<Response<CollectionClusterInfoResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Collections/CollectionClusterInfo"))
     }
     async fn collection_exists(
         &self,
-        _: Request<CollectionExistsRequest>,
+        request: Request<CollectionExistsRequest>,
     ) -> Result<Response<CollectionExistsResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Collections/CollectionExists"))
+        let start = Instant::now();
+        let exists = self
+            .engine
+            .collection_exists(&request.into_inner().collection_name);
+        Ok(Response::new(CollectionExistsResponse {
+            result: Some(CollectionExists { exists }),
+            time: elapsed(start),
+        }))
     }
     async fn update_collection_cluster_setup(
         &self,
         _: Request<UpdateCollectionClusterSetupRequest>,
     ) -> Result<Response<UpdateCollectionClusterSetupResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented(
             "qdrant.Collections/UpdateCollectionClusterSetup",
         ))
@@ -104,21 +148,18 @@ impl Collections for CollectionsService {
         &self,
         _: Request<CreateShardKeyRequest>,
     ) -> Result<Response<CreateShardKeyResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Collections/CreateShardKey"))
     }
     async fn delete_shard_key(
         &self,
         _: Request<DeleteShardKeyRequest>,
     ) -> Result<Response<DeleteShardKeyResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Collections/DeleteShardKey"))
     }
     async fn list_shard_keys(
         &self,
         _: Request<ListShardKeysRequest>,
     ) -> Result<Response<ListShardKeysResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Collections/ListShardKeys"))
     }
 }

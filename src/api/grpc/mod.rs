@@ -14,6 +14,7 @@ pub mod snapshots;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::net::TcpListener;
 use tonic::codec::CompressionEncoding;
@@ -34,6 +35,11 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 /// `UNIMPLEMENTED` for an rpc Quiver does not serve yet, naming it.
 pub(crate) fn unimplemented(rpc: &str) -> tonic::Status {
     tonic::Status::unimplemented(format!("{rpc} is not implemented by Quiver yet"))
+}
+
+/// Seconds since `start`, for the `time` field of responses.
+pub(crate) fn elapsed(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64()
 }
 
 /// Serves every gRPC service on `listener` until `shutdown` resolves, then lets in-flight

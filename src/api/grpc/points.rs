@@ -2,12 +2,16 @@
 
 use std::sync::Arc;
 
+use std::time::Instant;
+
 use tonic::{Request, Response, Status};
 
 use crate::api::grpc::proto::points_server::Points;
 use crate::api::grpc::proto::*;
-use crate::api::grpc::unimplemented;
+use crate::api::grpc::{convert, elapsed, unimplemented};
 use crate::engine::Engine;
+use crate::error::Error;
+use crate::model::operations::PointOperation;
 
 pub struct PointsService {
     engine: Arc<Engine>,
@@ -17,200 +21,328 @@ impl PointsService {
     pub fn new(engine: Arc<Engine>) -> Self {
         PointsService { engine }
     }
+
+    /// Applies one converted write operation, as the REST write endpoints do.
+    async fn write(
+        &self,
+        name: &str,
+        wait: Option<bool>,
+        op: Result<PointOperation, Error>,
+    ) -> Result<Response<PointsOperationResponse>, Status> {
+        let start = Instant::now();
+        let op = op?;
+        let collection = self.engine.collection(name)?;
+        let results = collection.update(vec![op], wait.unwrap_or(false)).await?;
+        Ok(Response::new(PointsOperationResponse {
+            result: results.first().map(convert::update_result_out),
+            time: elapsed(start),
+            usage: None,
+        }))
+    }
 }
 
 #[tonic::async_trait]
 impl Points for PointsService {
     async fn upsert(
         &self,
-        _: Request<UpsertPoints>,
+        request: Request<UpsertPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/Upsert"))
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait);
+        self.write(&name, wait, convert::points::upsert(r)).await
     }
     async fn delete(
         &self,
-        _: Request<DeletePoints>,
+        request: Request<DeletePoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/Delete"))
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait);
+        self.write(&name, wait, convert::points::delete(r)).await
     }
-    async fn get(&self, _: Request<GetPoints>) -> Result<Response<GetResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/Get"))
+    async fn get(&self, request: Request<GetPoints>) -> Result<Response<GetResponse>, Status> {
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::points::get(r)?.into_query();
+        let records = self.engine.collection(&name)?.retrieve(&query);
+        Ok(Response::new(GetResponse {
+            result: records.iter().map(convert::record_out).collect(),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn update_vectors(
         &self,
-        _: Request<UpdatePointVectors>,
+        request: Request<UpdatePointVectors>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/UpdateVectors"))
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait);
+        self.write(&name, wait, convert::points::update_vectors(r))
+            .await
     }
     async fn delete_vectors(
         &self,
-        _: Request<DeletePointVectors>,
+        request: Request<DeletePointVectors>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/DeleteVectors"))
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait);
+        self.write(&name, wait, convert::points::delete_vectors(r))
+            .await
     }
     async fn set_payload(
         &self,
-        _: Request<SetPayloadPoints>,
+        request: Request<SetPayloadPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/SetPayload"))
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait);
+        self.write(&name, wait, convert::points::set_payload(r))
+            .await
     }
     async fn overwrite_payload(
         &self,
-        _: Request<SetPayloadPoints>,
+        request: Request<SetPayloadPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/OverwritePayload"))
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait);
+        self.write(&name, wait, convert::points::overwrite_payload(r))
+            .await
     }
     async fn delete_payload(
         &self,
-        _: Request<DeletePayloadPoints>,
+        request: Request<DeletePayloadPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/DeletePayload"))
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait);
+        self.write(&name, wait, convert::points::delete_payload(r))
+            .await
     }
     async fn clear_payload(
         &self,
-        _: Request<ClearPayloadPoints>,
+        request: Request<ClearPayloadPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/ClearPayload"))
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait);
+        self.write(&name, wait, convert::points::clear_payload(r))
+            .await
     }
     async fn create_field_index(
         &self,
         _: Request<CreateFieldIndexCollection>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/CreateFieldIndex"))
     }
     async fn delete_field_index(
         &self,
         _: Request<DeleteFieldIndexCollection>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/DeleteFieldIndex"))
     }
     async fn create_vector_name(
         &self,
         _: Request<CreateVectorNameRequest>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/CreateVectorName"))
     }
     async fn delete_vector_name(
         &self,
         _: Request<DeleteVectorNameRequest>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/DeleteVectorName"))
     }
-    async fn search(&self, _: Request<SearchPoints>) -> Result<Response<SearchResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/Search"))
+    async fn search(
+        &self,
+        request: Request<SearchPoints>,
+    ) -> Result<Response<SearchResponse>, Status> {
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::points::search(r)?.into_query("")?;
+        let hits = self.engine.collection(&name)?.search(&query)?;
+        Ok(Response::new(SearchResponse {
+            result: hits.iter().map(convert::scored_point_out).collect(),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn search_batch(
         &self,
-        _: Request<SearchBatchPoints>,
+        request: Request<SearchBatchPoints>,
     ) -> Result<Response<SearchBatchResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/SearchBatch"))
+        let start = Instant::now();
+        let r = request.into_inner();
+        let queries = r
+            .search_points
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| convert::points::search(s)?.into_query(&format!("searches[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let collection = self.engine.collection(&r.collection_name)?;
+        let result = queries
+            .iter()
+            .map(|q| {
+                let hits = collection.search(q)?;
+                Ok(BatchResult {
+                    result: hits.iter().map(convert::scored_point_out).collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Response::new(SearchBatchResponse {
+            result,
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn search_groups(
         &self,
         _: Request<SearchPointGroups>,
     ) -> Result<Response<SearchGroupsResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/SearchGroups"))
     }
-    async fn scroll(&self, _: Request<ScrollPoints>) -> Result<Response<ScrollResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/Scroll"))
+    async fn scroll(
+        &self,
+        request: Request<ScrollPoints>,
+    ) -> Result<Response<ScrollResponse>, Status> {
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::points::scroll(r)?.into_query()?;
+        let page = self.engine.collection(&name)?.scroll(&query);
+        Ok(Response::new(ScrollResponse {
+            next_page_offset: page.next_page_offset.map(convert::point_id_out),
+            result: page.points.iter().map(convert::record_out).collect(),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn recommend(
         &self,
         _: Request<RecommendPoints>,
     ) -> Result<Response<RecommendResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/Recommend"))
     }
     async fn recommend_batch(
         &self,
         _: Request<RecommendBatchPoints>,
     ) -> Result<Response<RecommendBatchResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/RecommendBatch"))
     }
     async fn recommend_groups(
         &self,
         _: Request<RecommendPointGroups>,
     ) -> Result<Response<RecommendGroupsResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/RecommendGroups"))
     }
     async fn discover(
         &self,
         _: Request<DiscoverPoints>,
     ) -> Result<Response<DiscoverResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/Discover"))
     }
     async fn discover_batch(
         &self,
         _: Request<DiscoverBatchPoints>,
     ) -> Result<Response<DiscoverBatchResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/DiscoverBatch"))
     }
-    async fn count(&self, _: Request<CountPoints>) -> Result<Response<CountResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/Count"))
+    async fn count(
+        &self,
+        request: Request<CountPoints>,
+    ) -> Result<Response<CountResponse>, Status> {
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let body = convert::points::count(r)?;
+        if let Some(f) = &body.filter {
+            f.validate()?;
+        }
+        let count = self.engine.collection(&name)?.count(body.filter.as_ref());
+        Ok(Response::new(CountResponse {
+            result: Some(CountResult { count }),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn update_batch(
         &self,
-        _: Request<UpdateBatchPoints>,
+        request: Request<UpdateBatchPoints>,
     ) -> Result<Response<UpdateBatchResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/UpdateBatch"))
+        let start = Instant::now();
+        let r = request.into_inner();
+        let ops = r
+            .operations
+            .into_iter()
+            .map(convert::points::batch_operation)
+            .collect::<Result<Vec<_>, _>>()?;
+        let collection = self.engine.collection(&r.collection_name)?;
+        let results = collection.update(ops, r.wait.unwrap_or(false)).await?;
+        Ok(Response::new(UpdateBatchResponse {
+            result: results.iter().map(convert::update_result_out).collect(),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
-    async fn query(&self, _: Request<QueryPoints>) -> Result<Response<QueryResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/Query"))
+    async fn query(
+        &self,
+        request: Request<QueryPoints>,
+    ) -> Result<Response<QueryResponse>, Status> {
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::points::query(r)?.into_query("")?;
+        let hits = self.engine.collection(&name)?.query(&query)?;
+        Ok(Response::new(QueryResponse {
+            result: hits.iter().map(convert::scored_point_out).collect(),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn query_batch(
         &self,
-        _: Request<QueryBatchPoints>,
+        request: Request<QueryBatchPoints>,
     ) -> Result<Response<QueryBatchResponse>, Status> {
-        let _ = &self.engine;
-        Err(unimplemented("qdrant.Points/QueryBatch"))
+        let start = Instant::now();
+        let r = request.into_inner();
+        let queries = r
+            .query_points
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| convert::points::query(q)?.into_query(&format!("searches[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let collection = self.engine.collection(&r.collection_name)?;
+        let result = queries
+            .iter()
+            .map(|q| {
+                let hits = collection.query(q)?;
+                Ok(BatchResult {
+                    result: hits.iter().map(convert::scored_point_out).collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Response::new(QueryBatchResponse {
+            result,
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn query_groups(
         &self,
         _: Request<QueryPointGroups>,
     ) -> Result<Response<QueryGroupsResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/QueryGroups"))
     }
     async fn facet(&self, _: Request<FacetCounts>) -> Result<Response<FacetResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/Facet"))
     }
     async fn search_matrix_pairs(
         &self,
         _: Request<SearchMatrixPoints>,
     ) -> Result<Response<SearchMatrixPairsResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/SearchMatrixPairs"))
     }
     async fn search_matrix_offsets(
         &self,
         _: Request<SearchMatrixPoints>,
     ) -> Result<Response<SearchMatrixOffsetsResponse>, Status> {
-        let _ = &self.engine;
         Err(unimplemented("qdrant.Points/SearchMatrixOffsets"))
     }
 }

@@ -1,0 +1,324 @@
+//! Point messages: write requests become the REST body types, read requests the REST request
+//! types; both then take the REST path into the engine.
+
+use serde_json::{Value as Json, json};
+
+use crate::api::grpc::convert::{
+    filter, json_map, json_path, opt_filter, point_id, point_ids, vector_struct, with_payload,
+    with_vectors,
+};
+use crate::api::grpc::proto;
+use crate::error::{Error, Result};
+use crate::model::operations::{
+    DeletePayload, DeleteVectors, PointInsertOperations, PointOperation, PointStruct, PointVectors,
+    PointsSelector, SetPayload, UpdateMode, UpdateVectors,
+};
+use crate::model::query::{
+    CountRequest, NamedVectorStruct, PointRequest, QueryRequest, ScrollRequest, SearchParams,
+    SearchRequest,
+};
+use crate::model::vectors::{SparseVector, VectorInput};
+
+fn usize_from(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+// ---- writes ---------------------------------------------------------------------------------
+
+/// A proto selector as the REST `{"points": …}` / `{"filter": …}` body.
+fn selector(s: Option<proto::PointsSelector>) -> Result<PointsSelector> {
+    use proto::points_selector::PointsSelectorOneOf as S;
+    Ok(match s.and_then(|s| s.points_selector_one_of) {
+        Some(S::Points(list)) => PointsSelector {
+            points: Some(point_ids(list.ids)?),
+            filter: None,
+        },
+        Some(S::Filter(f)) => PointsSelector {
+            points: None,
+            filter: Some(filter(f)?),
+        },
+        None => PointsSelector {
+            points: None,
+            filter: None,
+        },
+    })
+}
+
+fn update_mode(mode: Option<i32>) -> Result<Option<UpdateMode>> {
+    let Some(mode) = mode else { return Ok(None) };
+    Ok(Some(match proto::UpdateMode::try_from(mode) {
+        Ok(proto::UpdateMode::Upsert) => UpdateMode::Upsert,
+        Ok(proto::UpdateMode::InsertOnly) => UpdateMode::InsertOnly,
+        Ok(proto::UpdateMode::UpdateOnly) => UpdateMode::UpdateOnly,
+        Err(_) => return Err(Error::BadInput(format!("unknown update_mode {mode}"))),
+    }))
+}
+
+fn point_structs(points: Vec<proto::PointStruct>) -> Result<Vec<PointStruct>> {
+    points
+        .into_iter()
+        .map(|p| {
+            Ok(PointStruct {
+                id: point_id(p.id)?,
+                vector: vector_struct(p.vectors)?,
+                payload: Some(json_map(p.payload)?),
+            })
+        })
+        .collect()
+}
+
+fn upsert_op(
+    points: Vec<proto::PointStruct>,
+    update_filter: Option<proto::Filter>,
+    mode: Option<i32>,
+) -> Result<PointOperation> {
+    PointOperation::upsert(PointInsertOperations {
+        points: Some(point_structs(points)?),
+        batch: None,
+        update_filter: opt_filter(update_filter)?,
+        update_mode: update_mode(mode)?,
+    })
+}
+
+pub fn upsert(r: proto::UpsertPoints) -> Result<PointOperation> {
+    upsert_op(r.points, r.update_filter, r.update_mode)
+}
+
+pub fn delete(r: proto::DeletePoints) -> Result<PointOperation> {
+    PointOperation::delete(selector(r.points)?)
+}
+
+fn set_payload_body(
+    payload: std::collections::HashMap<String, proto::Value>,
+    points_selector: Option<proto::PointsSelector>,
+    key: Option<String>,
+) -> Result<SetPayload> {
+    let s = selector(points_selector)?;
+    Ok(SetPayload {
+        payload: json_map(payload)?,
+        points: s.points,
+        filter: s.filter,
+        key: key.map(json_path).transpose()?,
+    })
+}
+
+pub fn set_payload(r: proto::SetPayloadPoints) -> Result<PointOperation> {
+    PointOperation::set_payload(set_payload_body(r.payload, r.points_selector, r.key)?)
+}
+
+pub fn overwrite_payload(r: proto::SetPayloadPoints) -> Result<PointOperation> {
+    PointOperation::overwrite_payload(set_payload_body(r.payload, r.points_selector, r.key)?)
+}
+
+fn delete_payload_op(
+    keys: Vec<String>,
+    points_selector: Option<proto::PointsSelector>,
+) -> Result<PointOperation> {
+    let s = selector(points_selector)?;
+    PointOperation::delete_payload(DeletePayload {
+        keys: keys.into_iter().map(json_path).collect::<Result<_>>()?,
+        points: s.points,
+        filter: s.filter,
+    })
+}
+
+pub fn delete_payload(r: proto::DeletePayloadPoints) -> Result<PointOperation> {
+    delete_payload_op(r.keys, r.points_selector)
+}
+
+pub fn clear_payload(r: proto::ClearPayloadPoints) -> Result<PointOperation> {
+    PointOperation::clear_payload(selector(r.points)?)
+}
+
+fn update_vectors_op(
+    points: Vec<proto::PointVectors>,
+    update_filter: Option<proto::Filter>,
+) -> Result<PointOperation> {
+    let points = points
+        .into_iter()
+        .map(|p| {
+            Ok(PointVectors {
+                id: point_id(p.id)?,
+                vector: vector_struct(p.vectors)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    PointOperation::update_vectors(UpdateVectors {
+        points,
+        update_filter: opt_filter(update_filter)?,
+    })
+}
+
+pub fn update_vectors(r: proto::UpdatePointVectors) -> Result<PointOperation> {
+    update_vectors_op(r.points, r.update_filter)
+}
+
+fn delete_vectors_op(
+    points_selector: Option<proto::PointsSelector>,
+    vectors: Option<proto::VectorsSelector>,
+) -> Result<PointOperation> {
+    let s = selector(points_selector)?;
+    PointOperation::delete_vectors(DeleteVectors {
+        points: s.points,
+        filter: s.filter,
+        vector: vectors.map(|v| v.names).unwrap_or_default(),
+    })
+}
+
+pub fn delete_vectors(r: proto::DeletePointVectors) -> Result<PointOperation> {
+    delete_vectors_op(r.points_selector, r.vectors)
+}
+
+/// One operation of `UpdateBatch`.
+pub fn batch_operation(op: proto::PointsUpdateOperation) -> Result<PointOperation> {
+    use proto::points_update_operation::Operation as O;
+    #[allow(deprecated)]
+    match op.operation {
+        None => Err(Error::BadInput("Operation is not specified".into())),
+        Some(O::Upsert(u)) => upsert_op(u.points, u.update_filter, u.update_mode),
+        Some(O::DeleteDeprecated(s)) => PointOperation::delete(selector(Some(s))?),
+        Some(O::DeletePoints(d)) => PointOperation::delete(selector(d.points)?),
+        Some(O::SetPayload(p)) => {
+            PointOperation::set_payload(set_payload_body(p.payload, p.points_selector, p.key)?)
+        }
+        Some(O::OverwritePayload(p)) => PointOperation::overwrite_payload(set_payload_body(
+            p.payload,
+            p.points_selector,
+            p.key,
+        )?),
+        Some(O::DeletePayload(d)) => delete_payload_op(d.keys, d.points_selector),
+        Some(O::ClearPayloadDeprecated(s)) => PointOperation::clear_payload(selector(Some(s))?),
+        Some(O::ClearPayload(c)) => PointOperation::clear_payload(selector(c.points)?),
+        Some(O::UpdateVectors(u)) => update_vectors_op(u.points, u.update_filter),
+        Some(O::DeleteVectors(d)) => delete_vectors_op(d.points_selector, d.vectors),
+    }
+}
+
+// ---- reads ----------------------------------------------------------------------------------
+
+pub fn get(r: proto::GetPoints) -> Result<PointRequest> {
+    Ok(PointRequest {
+        ids: point_ids(r.ids)?,
+        with_payload: with_payload(r.with_payload)?,
+        with_vector: with_vectors(r.with_vectors),
+    })
+}
+
+fn search_params(p: Option<proto::SearchParams>) -> Option<SearchParams> {
+    let p = p?;
+    Some(SearchParams {
+        hnsw_ef: p.hnsw_ef.map(usize_from),
+        exact: p.exact,
+        indexed_only: p.indexed_only,
+        quantization: p.quantization.map(
+            |q| json!({ "ignore": q.ignore, "rescore": q.rescore, "oversampling": q.oversampling }),
+        ),
+        acorn: p
+            .acorn
+            .map(|a| json!({ "enable": a.enable, "max_selectivity": a.max_selectivity })),
+    })
+}
+
+pub fn search(r: proto::SearchPoints) -> Result<SearchRequest> {
+    let vector = match (r.vector_name, r.sparse_indices) {
+        (name, Some(indices)) => NamedVectorStruct::Named {
+            name: name.unwrap_or_default(),
+            vector: VectorInput::Sparse(SparseVector {
+                indices: indices.data,
+                values: r.vector,
+            }),
+        },
+        (Some(name), None) if !name.is_empty() => NamedVectorStruct::Named {
+            name,
+            vector: VectorInput::Dense(r.vector),
+        },
+        _ => NamedVectorStruct::Default(r.vector),
+    };
+    Ok(SearchRequest {
+        vector,
+        filter: opt_filter(r.filter)?,
+        params: search_params(r.params),
+        limit: usize_from(r.limit),
+        offset: r.offset.map(usize_from),
+        with_payload: with_payload(r.with_payload)?,
+        with_vector: with_vectors(r.with_vectors),
+        score_threshold: r.score_threshold,
+    })
+}
+
+pub fn scroll(r: proto::ScrollPoints) -> Result<ScrollRequest> {
+    Ok(ScrollRequest {
+        offset: r.offset.map(|id| point_id(Some(id))).transpose()?,
+        limit: r.limit.map(|l| l as usize),
+        filter: opt_filter(r.filter)?,
+        with_payload: with_payload(r.with_payload)?,
+        with_vector: with_vectors(r.with_vectors),
+        order_by: r.order_by.map(|o| json!({ "key": o.key })),
+    })
+}
+
+pub fn count(r: proto::CountPoints) -> Result<CountRequest> {
+    Ok(CountRequest {
+        filter: opt_filter(r.filter)?,
+        exact: r.exact,
+    })
+}
+
+/// The `query` field in its REST JSON form, so the universal query is parsed in one place.
+fn query_json(q: proto::Query) -> Result<Json> {
+    use proto::query::Variant as Q;
+    let Some(variant) = q.variant else {
+        return Ok(Json::Null);
+    };
+    Ok(match variant {
+        Q::Nearest(input) => vector_input_json(input)?,
+        Q::NearestWithMmr(n) => json!({
+            "nearest": n.nearest.map(vector_input_json).transpose()?,
+            "mmr": {},
+        }),
+        Q::Recommend(_) => json!({ "recommend": {} }),
+        Q::Discover(_) => json!({ "discover": {} }),
+        Q::Context(_) => json!({ "context": {} }),
+        Q::OrderBy(_) => json!({ "order_by": {} }),
+        Q::Fusion(_) => json!({ "fusion": {} }),
+        Q::Rrf(_) => json!({ "rrf": {} }),
+        Q::Sample(_) => json!({ "sample": {} }),
+        Q::Formula(_) => json!({ "formula": {} }),
+        Q::RelevanceFeedback(_) => json!({ "relevance_feedback": {} }),
+        Q::Text(_) => json!({ "text": {} }),
+    })
+}
+
+fn vector_input_json(v: proto::VectorInput) -> Result<Json> {
+    use proto::vector_input::Variant as V;
+    match v.variant {
+        Some(V::Id(id)) => Ok(serde_json::to_value(point_id(Some(id))?).unwrap_or(Json::Null)),
+        Some(V::Dense(d)) => Ok(json!(d.data)),
+        Some(V::Sparse(s)) => Ok(json!({ "indices": s.indices, "values": s.values })),
+        Some(V::MultiDense(m)) => Ok(json!(
+            m.vectors.into_iter().map(|d| d.data).collect::<Vec<_>>()
+        )),
+        Some(V::Document(_)) | Some(V::Image(_)) | Some(V::Object(_)) => Err(Error::BadRequest(
+            "inference (document, image and object vectors) is not supported by Quiver".into(),
+        )),
+        None => Err(Error::BadInput("VectorInput is not specified".into())),
+    }
+}
+
+pub fn query(r: proto::QueryPoints) -> Result<QueryRequest> {
+    Ok(QueryRequest {
+        prefetch: (!r.prefetch.is_empty()).then(|| json!([{}])),
+        query: r.query.map(query_json).transpose()?,
+        using: r.using,
+        filter: opt_filter(r.filter)?,
+        params: search_params(r.params),
+        score_threshold: r.score_threshold,
+        limit: r.limit.map(usize_from),
+        offset: r.offset.map(usize_from),
+        with_payload: with_payload(r.with_payload)?,
+        with_vector: with_vectors(r.with_vectors),
+        lookup_from: r
+            .lookup_from
+            .map(|l| json!({ "collection": l.collection_name, "vector": l.vector_name })),
+    })
+}
