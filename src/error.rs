@@ -23,6 +23,10 @@ pub enum Error {
     /// Creating something that already exists (Qdrant words it as wrong input, answers 409).
     #[error("Wrong input: {0}")]
     AlreadyExists(String),
+    /// No credential, or one that is not valid (wrong, expired, not yet valid). The detail is
+    /// the full message.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The caller's credential does not allow this operation.
     #[error("Forbidden: {0}")]
     Forbidden(String),
@@ -62,6 +66,7 @@ impl Error {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::AlreadyExists(_) => StatusCode::CONFLICT,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,6 +84,7 @@ impl Error {
             Error::PayloadTooLarge(_) => tonic::Code::ResourceExhausted,
             Error::NotFound(_) => tonic::Code::NotFound,
             Error::AlreadyExists(_) => tonic::Code::AlreadyExists,
+            Error::Unauthorized(_) => tonic::Code::Unauthenticated,
             Error::Forbidden(_) => tonic::Code::PermissionDenied,
             Error::Timeout(_) => tonic::Code::DeadlineExceeded,
             Error::Internal(_) => tonic::Code::Internal,
@@ -105,5 +111,31 @@ impl From<sled::Error> for Error {
 impl From<Error> for tonic::Status {
     fn from(err: Error) -> Self {
         tonic::Status::new(err.grpc_code(), err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_qdrants_grpc_code_and_the_rest_message() {
+        let cases = [
+            (Error::BadInput("x".into()), tonic::Code::InvalidArgument),
+            (Error::Validation("x".into()), tonic::Code::InvalidArgument),
+            (Error::NotFound("x".into()), tonic::Code::NotFound),
+            (Error::AlreadyExists("x".into()), tonic::Code::AlreadyExists),
+            (Error::Unauthorized("x".into()), tonic::Code::Unauthenticated),
+            (Error::Forbidden("x".into()), tonic::Code::PermissionDenied),
+            (Error::PayloadTooLarge("x".into()), tonic::Code::ResourceExhausted),
+            (Error::Timeout("x".into()), tonic::Code::DeadlineExceeded),
+            (Error::Internal("x".into()), tonic::Code::Internal),
+        ];
+        for (err, code) in cases {
+            let message = err.to_string();
+            let status = tonic::Status::from(err);
+            assert_eq!(status.code(), code);
+            assert_eq!(status.message(), message);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! operations, queries and results.
 //!
 //! REST JSON maps onto these types with serde — their JSON shape *is* Qdrant's JSON shape — and
-//! gRPC will map onto them in `api::grpc::convert`. The model depends on nothing else in the crate
+//! gRPC maps onto them in `api::grpc::convert`. The model depends on nothing else in the crate
 //! except the error type; it validates what can be checked without a collection at hand
 //! (`validate` methods), while checks that need a collection (dimensions, vector names) live in
 //! the engine.

@@ -447,3 +447,155 @@ pub fn update_result_out(r: &UpdateResult) -> proto::UpdateResult {
         } as i32,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::value::Kind;
+
+    fn value(kind: Kind) -> proto::Value {
+        proto::Value { kind: Some(kind) }
+    }
+
+    #[test]
+    fn integers_and_doubles_stay_distinct_both_ways() {
+        let int = json(value(Kind::IntegerValue(5))).unwrap();
+        let double = json(value(Kind::DoubleValue(5.0))).unwrap();
+        assert!(int.is_i64());
+        assert!(double.is_f64());
+        assert_eq!(value_out(&int).kind, Some(Kind::IntegerValue(5)));
+        assert_eq!(value_out(&double).kind, Some(Kind::DoubleValue(5.0)));
+    }
+
+    #[test]
+    fn integers_beyond_i64_go_out_as_doubles() {
+        let big = Json::Number(u64::MAX.into());
+        assert_eq!(
+            value_out(&big).kind,
+            Some(Kind::DoubleValue(u64::MAX as f64))
+        );
+    }
+
+    #[test]
+    fn a_value_without_kind_is_null_and_a_non_finite_double_is_rejected() {
+        assert_eq!(json(proto::Value { kind: None }).unwrap(), Json::Null);
+        let err = json(value(Kind::DoubleValue(f64::NAN))).unwrap_err();
+        assert_eq!(err.grpc_code(), tonic::Code::InvalidArgument);
+    }
+
+    #[test]
+    fn nested_structs_and_lists_convert_recursively() {
+        let nested = value(Kind::StructValue(proto::Struct {
+            fields: HashMap::from([(
+                "list".to_string(),
+                value(Kind::ListValue(proto::ListValue {
+                    values: vec![
+                        value(Kind::StringValue("a".into())),
+                        value(Kind::BoolValue(true)),
+                    ],
+                })),
+            )]),
+        }));
+        let j = json(nested.clone()).unwrap();
+        assert_eq!(j, serde_json::json!({ "list": ["a", true] }));
+        assert_eq!(value_out(&j), nested);
+    }
+
+    #[test]
+    fn a_malformed_uuid_is_bad_input_and_a_missing_id_too() {
+        let bad = proto::PointId {
+            point_id_options: Some(proto::point_id::PointIdOptions::Uuid("nope".into())),
+        };
+        assert!(matches!(point_id(Some(bad)), Err(Error::BadInput(_))));
+        assert!(matches!(point_id(None), Err(Error::BadInput(_))));
+        let uuid = "550e8400-e29b-41d4-a716-446655440000";
+        let id = proto::PointId {
+            point_id_options: Some(proto::point_id::PointIdOptions::Uuid(uuid.into())),
+        };
+        assert_eq!(point_id_out(point_id(Some(id.clone())).unwrap()), id);
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn deprecated_vector_fields_decode_as_qdrant_says() {
+        let sparse = proto::Vector {
+            data: vec![0.5, 0.25],
+            indices: Some(proto::SparseIndices { data: vec![3, 7] }),
+            ..Default::default()
+        };
+        assert_eq!(
+            vector_input(sparse).unwrap(),
+            VectorInput::Sparse(SparseVector {
+                indices: vec![3, 7],
+                values: vec![0.5, 0.25]
+            })
+        );
+        let multi = proto::Vector {
+            data: vec![1.0, 2.0, 3.0, 4.0],
+            vectors_count: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(
+            vector_input(multi).unwrap(),
+            VectorInput::Multi(vec![vec![1.0, 2.0], vec![3.0, 4.0]])
+        );
+        let dense = proto::Vector {
+            data: vec![1.0, 2.0],
+            ..Default::default()
+        };
+        assert_eq!(
+            vector_input(dense).unwrap(),
+            VectorInput::Dense(vec![1.0, 2.0])
+        );
+    }
+
+    #[test]
+    fn an_empty_grpc_filter_is_no_filter() {
+        assert!(
+            opt_filter(Some(proto::Filter::default()))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn typed_matches_become_the_rest_match_forms() {
+        use proto::r#match::MatchValue;
+        let field = |m: MatchValue| proto::Condition {
+            condition_one_of: Some(proto::condition::ConditionOneOf::Field(
+                proto::FieldCondition {
+                    key: "k".into(),
+                    r#match: Some(proto::Match {
+                        match_value: Some(m),
+                    }),
+                    ..Default::default()
+                },
+            )),
+        };
+        let f = proto::Filter {
+            must: vec![
+                field(MatchValue::Keyword("a".into())),
+                field(MatchValue::Integers(proto::RepeatedIntegers {
+                    integers: vec![1, 2],
+                })),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            filter_json(f).unwrap(),
+            serde_json::json!({ "must": [
+                { "key": "k", "match": { "value": "a" } },
+                { "key": "k", "match": { "any": [1, 2] } },
+            ] })
+        );
+    }
+
+    #[test]
+    fn a_payload_selector_without_a_case_is_rejected() {
+        let err = with_payload(Some(proto::WithPayloadSelector {
+            selector_options: None,
+        }))
+        .unwrap_err();
+        assert_eq!(err, Error::BadInput("No PayloadSelector".into()));
+    }
+}
