@@ -2,7 +2,6 @@
 
 import pytest
 from qdrant_client import models
-from qdrant_client.http.exceptions import UnexpectedResponse
 
 
 def create_unnamed(client, name, size=4, distance=models.Distance.COSINE):
@@ -149,20 +148,18 @@ def test_delete_of_unknown_collection_returns_false(client, collection_name):
 
 
 @pytest.mark.server_only("local mode raises ValueError instead of an HTTP error")
-def test_create_existing_collection_is_conflict_409(client, collection_name):
+def test_create_existing_collection_is_conflict_409(client, collection_name, api_error):
     create_unnamed(client, collection_name)
 
-    with pytest.raises(UnexpectedResponse) as error:
+    with api_error(409, "ALREADY_EXISTS") as error:
         create_unnamed(client, collection_name)
 
-    assert error.value.status_code == 409
-    assert f"Collection `{collection_name}` already exists!" in error.value.content.decode()
+    assert f"Collection `{collection_name}` already exists!" in error.message
 
 
 @pytest.mark.server_only("local mode raises ValueError instead of an HTTP error")
-def test_info_of_unknown_collection_is_not_found_404(client, collection_name):
-    with pytest.raises(UnexpectedResponse) as error:
+def test_info_of_unknown_collection_is_not_found_404(client, collection_name, api_error):
+    with api_error(404, "NOT_FOUND") as error:
         client.get_collection(collection_name)
 
-    assert error.value.status_code == 404
-    assert f"Collection `{collection_name}` doesn't exist!" in error.value.content.decode()
+    assert f"Collection `{collection_name}` doesn't exist!" in error.message

@@ -687,8 +687,12 @@ def test_path_without_brackets_does_not_descend_into_arrays(client, seeded):
 
 
 @pytest.mark.server_only("local mode treats an empty `should` as no constraint")
-def test_explicit_empty_should_matches_nothing_over_rest(client, seeded):
-    assert client.count(seeded, count_filter=models.Filter(should=[]), exact=True).count == 0
+def test_explicit_empty_should_matches_nothing_over_rest(client, seeded, transport):
+    everything = client.count(seeded, exact=True).count
+    # gRPC cannot tell an empty repeated field from an absent one: there it is no clause (§13.4).
+    expected = everything if transport == "grpc" else 0
+
+    assert client.count(seeded, count_filter=models.Filter(should=[]), exact=True).count == expected
 
 
 @pytest.mark.server_only("local mode reports an array holding null as null")

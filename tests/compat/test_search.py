@@ -15,7 +15,6 @@ import httpx
 import numpy as np
 import pytest
 from qdrant_client import models
-from qdrant_client.http.exceptions import UnexpectedResponse
 
 DIM = 64
 POINTS = 2000
@@ -319,30 +318,27 @@ def test_query_by_point_id_with_using_looks_up_that_named_vector(client, named):
 
 
 @pytest.mark.server_only("local mode raises ValueError instead of an HTTP error")
-def test_query_by_missing_point_id_is_not_found_404(client, seeded):
-    with pytest.raises(UnexpectedResponse) as error:
+def test_query_by_missing_point_id_is_not_found_404(client, seeded, api_error):
+    with api_error(404, "NOT_FOUND") as error:
         client.query_points(seeded[models.Distance.DOT].name, query=999999, limit=3)
 
-    assert error.value.status_code == 404
-    assert "No point with id 999999 found" in error.value.content.decode()
+    assert "No point with id 999999 found" in error.message
 
 
 @pytest.mark.server_only("local mode raises ValueError instead of an HTTP error")
-def test_query_with_wrong_dimension_is_bad_request_400(client, seeded):
-    with pytest.raises(UnexpectedResponse) as error:
+def test_query_with_wrong_dimension_is_bad_request_400(client, seeded, api_error):
+    with api_error(400, "INVALID_ARGUMENT") as error:
         client.query_points(seeded[models.Distance.DOT].name, query=[1.0, 2.0, 3.0], limit=3)
 
-    assert error.value.status_code == 400
-    assert f"Vector dimension error: expected dim: {DIM}, got 3" in error.value.content.decode()
+    assert f"Vector dimension error: expected dim: {DIM}, got 3" in error.message
 
 
 @pytest.mark.server_only("local mode raises ValueError instead of an HTTP error")
-def test_query_with_unknown_vector_name_is_bad_request_400(client, named):
-    with pytest.raises(UnexpectedResponse) as error:
+def test_query_with_unknown_vector_name_is_bad_request_400(client, named, api_error):
+    with api_error(400, "INVALID_ARGUMENT") as error:
         client.query_points(named["a"].name, query=[0.0] * 32, using="nope", limit=3)
 
-    assert error.value.status_code == 400
-    assert "Vector with name `nope` is not configured in this collection" in error.value.content.decode()
+    assert "Vector with name `nope` is not configured in this collection" in error.message
 
 
 def _legacy_hits(result):
