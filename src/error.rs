@@ -30,6 +30,10 @@ pub enum Error {
     /// The caller's credential does not allow this operation.
     #[error("Forbidden: {0}")]
     Forbidden(String),
+    /// A gRPC message that does not convert into the model (no id, a malformed UUID, a selector
+    /// with no case). The detail is the full message, worded as Qdrant's gRPC API words it.
+    #[error("{0}")]
+    InvalidMessage(String),
     /// The JSON body could not be parsed into the expected shape.
     #[error("Format error in JSON body: {0}")]
     Format(String),
@@ -43,6 +47,9 @@ pub enum Error {
     /// The request body exceeds `service.max_request_size_mb`. The detail is the full message.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// Too many failed authentication attempts from one address. The detail is the message.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The request did not finish within its `timeout`.
     #[error("Timeout: {0}")]
     Timeout(String),
@@ -61,6 +68,7 @@ impl Error {
             Error::BadInput(_)
             | Error::BadRequest(_)
             | Error::Format(_)
+            | Error::InvalidMessage(_)
             | Error::QueryParams(_)
             | Error::PayloadTooLarge(_) => StatusCode::BAD_REQUEST,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -68,6 +76,7 @@ impl Error {
             Error::AlreadyExists(_) => StatusCode::CONFLICT,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,6 +88,7 @@ impl Error {
             Error::BadInput(_)
             | Error::BadRequest(_)
             | Error::Format(_)
+            | Error::InvalidMessage(_)
             | Error::QueryParams(_)
             | Error::Validation(_) => tonic::Code::InvalidArgument,
             Error::PayloadTooLarge(_) => tonic::Code::ResourceExhausted,
@@ -86,6 +96,7 @@ impl Error {
             Error::AlreadyExists(_) => tonic::Code::AlreadyExists,
             Error::Unauthorized(_) => tonic::Code::Unauthenticated,
             Error::Forbidden(_) => tonic::Code::PermissionDenied,
+            Error::TooManyRequests(_) => tonic::Code::ResourceExhausted,
             Error::Timeout(_) => tonic::Code::DeadlineExceeded,
             Error::Internal(_) => tonic::Code::Internal,
         }
@@ -108,9 +119,15 @@ impl From<sled::Error> for Error {
     }
 }
 
+/// The gRPC status for an error: the REST message, except that a validation failure says
+/// `in body` rather than `in JSON body`, as Qdrant's gRPC API does.
 impl From<Error> for tonic::Status {
     fn from(err: Error) -> Self {
-        tonic::Status::new(err.grpc_code(), err.to_string())
+        let message = match &err {
+            Error::Validation(detail) => format!("Validation error in body: [{detail}]"),
+            other => other.to_string(),
+        };
+        tonic::Status::new(err.grpc_code(), message)
     }
 }
 
@@ -125,14 +142,27 @@ mod tests {
             (Error::Validation("x".into()), tonic::Code::InvalidArgument),
             (Error::NotFound("x".into()), tonic::Code::NotFound),
             (Error::AlreadyExists("x".into()), tonic::Code::AlreadyExists),
-            (Error::Unauthorized("x".into()), tonic::Code::Unauthenticated),
+            (
+                Error::Unauthorized("x".into()),
+                tonic::Code::Unauthenticated,
+            ),
             (Error::Forbidden("x".into()), tonic::Code::PermissionDenied),
-            (Error::PayloadTooLarge("x".into()), tonic::Code::ResourceExhausted),
+            (
+                Error::PayloadTooLarge("x".into()),
+                tonic::Code::ResourceExhausted,
+            ),
+            (
+                Error::TooManyRequests("x".into()),
+                tonic::Code::ResourceExhausted,
+            ),
             (Error::Timeout("x".into()), tonic::Code::DeadlineExceeded),
             (Error::Internal("x".into()), tonic::Code::Internal),
         ];
         for (err, code) in cases {
-            let message = err.to_string();
+            let message = match &err {
+                Error::Validation(d) => format!("Validation error in body: [{d}]"),
+                other => other.to_string(),
+            };
             let status = tonic::Status::from(err);
             assert_eq!(status.code(), code);
             assert_eq!(status.message(), message);

@@ -23,11 +23,11 @@ struct Running {
 
 async fn start(storage: &Path) -> Running {
     let port = free_port();
-    let grpc = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_quiver"))
         .env("QDRANT__SERVICE__HOST", "127.0.0.1")
         .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
-        .env("QDRANT__SERVICE__GRPC_PORT", grpc.to_string())
+        // gRPC is not used here: any free port, so it can never clash with the REST port.
+        .env("QDRANT__SERVICE__GRPC_PORT", "0")
         .env("QDRANT__STORAGE__STORAGE_PATH", storage)
         .env("QDRANT__LOG_LEVEL", "warn")
         .stdout(Stdio::null())

@@ -27,6 +27,11 @@ impl TestServer {
         format!("{}{}", self.server.rest_url(), path)
     }
 
+    /// `http://127.0.0.1:PORT` of the gRPC API (test servers always serve it).
+    pub fn grpc_url(&self) -> String {
+        self.server.grpc_url().expect("the test server serves gRPC")
+    }
+
     /// Sends `body` (JSON) with `method` and returns the status and the parsed body
     /// (`Value::Null` when the body is not JSON).
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -30,15 +30,19 @@ use crate::model::{Payload, PointId};
 
 // ---- point ids ------------------------------------------------------------------------------
 
-/// A proto point id; a missing id or an unparsable UUID is bad input.
+/// A proto point id; a missing id, an id with no case and an unparsable UUID are refused with
+/// Qdrant's gRPC messages.
 pub fn point_id(id: Option<proto::PointId>) -> Result<PointId> {
     use proto::point_id::PointIdOptions;
-    match id.and_then(|id| id.point_id_options) {
+    let Some(id) = id else {
+        return Err(Error::InvalidMessage("Empty ID is not allowed".into()));
+    };
+    match id.point_id_options {
         Some(PointIdOptions::Num(n)) => Ok(PointId::Num(n)),
         Some(PointIdOptions::Uuid(text)) => Uuid::parse_str(&text)
             .map(PointId::Uuid)
-            .map_err(|_| Error::BadInput(format!("Unable to parse UUID: {text}"))),
-        None => Err(Error::BadInput("Point id is not specified".into())),
+            .map_err(|_| Error::InvalidMessage(format!("Unable to parse UUID: {text}"))),
+        None => Err(Error::InvalidMessage("No ID options provided".into())),
     }
 }
 
@@ -66,7 +70,7 @@ pub fn json(value: proto::Value) -> Result<Json> {
         None | Some(Kind::NullValue(_)) => Json::Null,
         Some(Kind::DoubleValue(d)) => Json::Number(
             Number::from_f64(d)
-                .ok_or_else(|| Error::BadInput("cannot convert to json number".into()))?,
+                .ok_or_else(|| Error::InvalidMessage("cannot convert to json number".into()))?,
         ),
         Some(Kind::IntegerValue(i)) => Json::Number(i.into()),
         Some(Kind::StringValue(s)) => Json::String(s),
@@ -118,9 +122,10 @@ pub fn json_path(key: String) -> Result<JsonPath> {
     from_json(Json::String(key))
 }
 
-/// Deserialises a model type from its JSON form; failures read like REST format errors.
+/// Deserialises a model type from its JSON form; a failure carries the parser's message
+/// without REST's "JSON body" prefix.
 pub fn from_json<T: serde::de::DeserializeOwned>(value: Json) -> Result<T> {
-    serde_json::from_value(value).map_err(|e| Error::Format(e.to_string()))
+    serde_json::from_value(value).map_err(|e| Error::InvalidMessage(e.to_string()))
 }
 
 /// A proto filter as the model's filter (through its JSON form).
@@ -177,7 +182,7 @@ fn condition_json(c: proto::Condition) -> Result<Json> {
     use proto::condition::ConditionOneOf as C;
     use serde_json::json;
     Ok(match c.condition_one_of {
-        None => return Err(Error::BadInput("Condition is not specified".into())),
+        None => return Err(Error::InvalidMessage("Condition is not specified".into())),
         Some(C::Field(f)) => field_condition_json(f)?,
         Some(C::IsEmpty(e)) => json!({ "is_empty": { "key": e.key } }),
         Some(C::IsNull(n)) => json!({ "is_null": { "key": n.key } }),
@@ -230,7 +235,7 @@ fn field_condition_json(f: proto::FieldCondition) -> Result<Json> {
         for (k, v) in [("lt", r.lt), ("gt", r.gt), ("gte", r.gte), ("lte", r.lte)] {
             if let Some(v) = v {
                 let n = Number::from_f64(v)
-                    .ok_or_else(|| Error::BadInput("cannot convert to json number".into()))?;
+                    .ok_or_else(|| Error::InvalidMessage("cannot convert to json number".into()))?;
                 range.insert(k.into(), Json::Number(n));
             }
         }
@@ -295,10 +300,10 @@ fn geo_point_json(p: Option<proto::GeoPoint>) -> Json {
 
 fn timestamp_text(ts: &prost_types::Timestamp) -> Result<String> {
     let nanos = u32::try_from(ts.nanos)
-        .map_err(|_| Error::BadInput(format!("invalid timestamp nanos {}", ts.nanos)))?;
+        .map_err(|_| Error::InvalidMessage(format!("invalid timestamp nanos {}", ts.nanos)))?;
     chrono::DateTime::from_timestamp(ts.seconds, nanos)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-        .ok_or_else(|| Error::BadInput(format!("timestamp out of range: {}s", ts.seconds)))
+        .ok_or_else(|| Error::InvalidMessage(format!("timestamp out of range: {}s", ts.seconds)))
 }
 
 // ---- selectors ------------------------------------------------------------------------------
@@ -309,7 +314,7 @@ pub fn with_payload(s: Option<proto::WithPayloadSelector>) -> Result<Option<With
     use proto::with_payload_selector::SelectorOptions as S;
     let Some(s) = s else { return Ok(None) };
     Ok(Some(match s.selector_options {
-        None => return Err(Error::BadInput("No PayloadSelector".into())),
+        None => return Err(Error::InvalidMessage("No PayloadSelector".into())),
         Some(S::Enable(b)) => WithPayloadInterface::Bool(b),
         Some(S::Include(i)) => WithPayloadInterface::Selector(PayloadSelector::Include(
             i.fields.into_iter().map(json_path).collect::<Result<_>>()?,
@@ -358,7 +363,7 @@ pub fn vector_input(v: proto::Vector) -> Result<VectorInput> {
                     .map(<[f32]>::to_vec)
                     .collect(),
             )),
-            (None, Some(n)) => Err(Error::BadInput(format!(
+            (None, Some(n)) => Err(Error::InvalidMessage(format!(
                 "multi-vector of {} values cannot split into {n} equal vectors",
                 data.len()
             ))),
@@ -386,7 +391,7 @@ pub fn vector_struct(v: Option<proto::Vectors>) -> Result<VectorStruct> {
                 .map(|(k, v)| Ok((k, vector_input(v)?)))
                 .collect::<Result<_>>()?,
         )),
-        None => Err(Error::BadInput("Vectors are not specified".into())),
+        None => Err(Error::InvalidMessage("Vectors are not specified".into())),
     }
 }
 
@@ -506,8 +511,8 @@ mod tests {
         let bad = proto::PointId {
             point_id_options: Some(proto::point_id::PointIdOptions::Uuid("nope".into())),
         };
-        assert!(matches!(point_id(Some(bad)), Err(Error::BadInput(_))));
-        assert!(matches!(point_id(None), Err(Error::BadInput(_))));
+        assert!(matches!(point_id(Some(bad)), Err(Error::InvalidMessage(_))));
+        assert!(matches!(point_id(None), Err(Error::InvalidMessage(_))));
         let uuid = "550e8400-e29b-41d4-a716-446655440000";
         let id = proto::PointId {
             point_id_options: Some(proto::point_id::PointIdOptions::Uuid(uuid.into())),
@@ -596,6 +601,6 @@ mod tests {
             selector_options: None,
         }))
         .unwrap_err();
-        assert_eq!(err, Error::BadInput("No PayloadSelector".into()));
+        assert_eq!(err, Error::InvalidMessage("No PayloadSelector".into()));
     }
 }

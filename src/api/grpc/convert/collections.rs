@@ -28,7 +28,7 @@ fn distance(d: i32) -> Result<Distance> {
         Ok(proto::Distance::Euclid) => Ok(Distance::Euclid),
         Ok(proto::Distance::Dot) => Ok(Distance::Dot),
         Ok(proto::Distance::Manhattan) => Ok(Distance::Manhattan),
-        _ => Err(Error::BadInput(format!(
+        _ => Err(Error::InvalidMessage(format!(
             "Malformed distance parameter: {d}"
         ))),
     }
@@ -45,7 +45,7 @@ fn datatype(d: Option<i32>) -> Result<Option<Datatype>> {
             "vector datatype {} is not supported by Quiver yet; use float32",
             other.as_str_name()
         ))),
-        Err(_) => Err(Error::BadInput(format!(
+        Err(_) => Err(Error::InvalidMessage(format!(
             "Malformed datatype parameter: {d}"
         ))),
     }
@@ -330,7 +330,9 @@ pub fn alias_actions(r: proto::ChangeAliases) -> Result<Vec<AliasOperation>> {
             Some(Action::DeleteAlias(d)) => Ok(AliasOperation::DeleteAlias {
                 alias_name: d.alias_name,
             }),
-            None => Err(Error::BadInput("Alias action is not specified".into())),
+            None => Err(Error::InvalidMessage(
+                "Alias action is not specified".into(),
+            )),
         })
         .collect()
 }

@@ -50,7 +50,7 @@ fn update_mode(mode: Option<i32>) -> Result<Option<UpdateMode>> {
         Ok(proto::UpdateMode::Upsert) => UpdateMode::Upsert,
         Ok(proto::UpdateMode::InsertOnly) => UpdateMode::InsertOnly,
         Ok(proto::UpdateMode::UpdateOnly) => UpdateMode::UpdateOnly,
-        Err(_) => return Err(Error::BadInput(format!("unknown update_mode {mode}"))),
+        Err(_) => return Err(Error::InvalidMessage(format!("unknown update_mode {mode}"))),
     }))
 }
 
@@ -174,7 +174,7 @@ pub fn batch_operation(op: proto::PointsUpdateOperation) -> Result<PointOperatio
     use proto::points_update_operation::Operation as O;
     #[allow(deprecated)]
     match op.operation {
-        None => Err(Error::BadInput("Operation is not specified".into())),
+        None => Err(Error::InvalidMessage("Operation is not specified".into())),
         Some(O::Upsert(u)) => upsert_op(u.points, u.update_filter, u.update_mode),
         Some(O::DeleteDeprecated(s)) => PointOperation::delete(selector(Some(s))?),
         Some(O::DeletePoints(d)) => PointOperation::delete(selector(d.points)?),
@@ -301,7 +301,7 @@ fn vector_input_json(v: proto::VectorInput) -> Result<Json> {
         Some(V::Document(_)) | Some(V::Image(_)) | Some(V::Object(_)) => Err(Error::BadRequest(
             "inference (document, image and object vectors) is not supported by Quiver".into(),
         )),
-        None => Err(Error::BadInput("VectorInput is not specified".into())),
+        None => Err(Error::InvalidMessage("VectorInput is not specified".into())),
     }
 }
 
