@@ -36,6 +36,7 @@
 //! ```
 
 pub mod api;
+pub mod auth;
 pub mod engine;
 pub mod error;
 pub mod index;

@@ -82,7 +82,18 @@ fn refuse_unimplemented(settings: &Settings) -> Result<()> {
         ("service.alt_api_key", &service.alt_api_key),
         ("service.read_only_api_key", &service.read_only_api_key),
     ];
-    if let Some((key, _)) = keys.iter().find(|(_, v)| v.is_some()) {
+    let named = (!service.api_keys.is_null()).then_some("service.api_keys");
+    let file = service
+        .api_keys_file
+        .is_some()
+        .then_some("service.api_keys_file");
+    if let Some(key) = keys
+        .iter()
+        .find(|(_, v)| v.is_some())
+        .map(|(k, _)| *k)
+        .or(named)
+        .or(file)
+    {
         return Err(Error::BadInput(format!(
             "{key} is set, but this Quiver build does not enforce API keys yet; \
              remove the key (or put an authenticating proxy in front) to start"

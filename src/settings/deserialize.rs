@@ -175,6 +175,14 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 }
 
+/// `deserialize_with` target for fields whose structure another module checks (named API
+/// keys, network lists): any value, as JSON.
+pub(super) fn any_json<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<serde_json::Value, D::Error> {
+    serde_json::Value::deserialize(deserializer)
+}
+
 /// A field type that can be read from a [`Raw`] value.
 pub(super) trait Leaf: Sized {
     /// Completes "expected …" in error messages.

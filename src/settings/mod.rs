@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use config::ConfigError;
 use serde::Deserialize;
 
-use deserialize::{deserialize_reporting_all, leaf};
+use deserialize::{any_json, deserialize_reporting_all, leaf};
 use sources::{built_in_tree, merged_tree, process_environment};
 use validate::validate;
 
@@ -181,6 +181,36 @@ pub struct ServiceSettings {
     /// JWT access tokens signed with `api_key`/`alt_api_key`; only true when one of them is set.
     #[serde(deserialize_with = "leaf")]
     pub jwt_rbac: bool,
+    /// Named keys (Quiver's extension): a list of entries, or a YAML/JSON string holding one
+    /// (as `QDRANT__SERVICE__API_KEYS` delivers it). Parsed and checked by `auth::KeyRing`.
+    #[serde(deserialize_with = "any_json")]
+    pub api_keys: serde_json::Value,
+    /// A YAML/JSON file with more named keys (a list, or `{api_keys: [...]}`), re-read on change.
+    #[serde(deserialize_with = "leaf")]
+    pub api_keys_file: Option<PathBuf>,
+    /// CIDR networks every keyed request must come from (a list or a comma-separated string);
+    /// null allows any address.
+    #[serde(deserialize_with = "any_json")]
+    pub allowed_networks: serde_json::Value,
+    /// Failed-authentication throttling.
+    pub auth_throttle: AuthThrottleSettings,
+}
+
+/// `service.auth_throttle`: after `max_failures` failed authentications from one address within
+/// `window_sec`, further failures from it get 429 for `cooldown_sec`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct AuthThrottleSettings {
+    #[serde(deserialize_with = "leaf")]
+    pub enabled: bool,
+    /// At least 1.
+    #[serde(deserialize_with = "leaf")]
+    pub max_failures: u64,
+    /// At least 1.
+    #[serde(deserialize_with = "leaf")]
+    pub window_sec: u64,
+    /// At least 1.
+    #[serde(deserialize_with = "leaf")]
+    pub cooldown_sec: u64,
 }
 
 /// The `tls` section, used when `service.enable_tls` is true.
@@ -315,6 +345,10 @@ impl fmt::Debug for ServiceSettings {
             alt_api_key,
             read_only_api_key,
             jwt_rbac,
+            api_keys,
+            api_keys_file,
+            allowed_networks,
+            auth_throttle,
         } = self;
         let redact = |key: &Option<String>| key.as_ref().map(|_| "<redacted>");
         f.debug_struct("ServiceSettings")
@@ -329,6 +363,10 @@ impl fmt::Debug for ServiceSettings {
             .field("alt_api_key", &redact(alt_api_key))
             .field("read_only_api_key", &redact(read_only_api_key))
             .field("jwt_rbac", jwt_rbac)
+            .field("api_keys", &(!api_keys.is_null()).then_some("<redacted>"))
+            .field("api_keys_file", api_keys_file)
+            .field("allowed_networks", allowed_networks)
+            .field("auth_throttle", auth_throttle)
             .finish()
     }
 }

@@ -135,6 +135,23 @@ pub(super) fn validate(settings: &Settings, tree: &Map<String, Value>) -> Vec<St
         &service.jwt_rbac,
     );
 
+    for (key, value) in [
+        (
+            "service.auth_throttle.window_sec",
+            service.auth_throttle.window_sec,
+        ),
+        (
+            "service.auth_throttle.cooldown_sec",
+            service.auth_throttle.cooldown_sec,
+        ),
+        (
+            "service.auth_throttle.max_failures",
+            service.auth_throttle.max_failures,
+        ),
+    ] {
+        check(value >= 1, key, "at least 1", &value);
+    }
+
     if service.enable_tls {
         let needed = "a non-empty path when service.enable_tls is true";
         check(
