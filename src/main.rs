@@ -1,9 +1,12 @@
-//! The `quiver` command: parse flags, load settings, run the server until Ctrl-C or SIGTERM.
+//! The `quiver` command: parse flags, load settings, run the server until Ctrl-C or SIGTERM
+//! (SIGHUP reloads API keys); `quiver keys generate` prints a new API key.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use quiver::auth::generate::{GenerateOptions, generate};
+use quiver::server::SettingsSource;
 use quiver::{Server, Settings};
 
 /// An embedded, Qdrant-compatible vector server.
@@ -20,10 +23,68 @@ struct Cli {
     /// Accepted for compatibility with Qdrant's command line; Quiver sends no telemetry.
     #[arg(long)]
     disable_telemetry: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// API key tools.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Print a new random key (256 bits from the OS) once, with the config entry that stores
+    /// only its SHA-256.
+    Generate {
+        /// The key's name, shown in logs and GET /auth/keys.
+        #[arg(long)]
+        name: Option<String>,
+        /// manage, read-write or read-only.
+        #[arg(long, default_value = "read-only")]
+        access: String,
+        /// Collections (names or prefix-* patterns), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        collections: Vec<String>,
+        /// Validity from now, like 30d, 12h or 90m.
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Keys {
+        action:
+            KeysCommand::Generate {
+                name,
+                access,
+                collections,
+                expires_in,
+            },
+    }) = cli.command
+    {
+        let options = GenerateOptions {
+            name,
+            access: Some(access),
+            collections,
+            expires_in,
+        };
+        return match generate(&options, chrono::Utc::now()) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("quiver: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let mut settings = match Settings::load(cli.config_path.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -49,7 +110,8 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let server = match Server::start(&settings).await {
+        let source = SettingsSource::config(cli.config_path.clone());
+        let server = match Server::start_with_source(&settings, source).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("quiver: cannot start: {e}");
@@ -70,11 +132,40 @@ fn main() -> ExitCode {
             Some(url) => println!("Quiver serving Qdrant gRPC API on {url}"),
             None => println!("Quiver serves no gRPC API (service.grpc_port is null)"),
         }
-        shutdown_signal().await;
+        if server.auth().enabled() && !settings.service.enable_tls {
+            let host = settings.service.host.parse::<std::net::IpAddr>();
+            if !host.is_ok_and(|ip| ip.is_loopback()) {
+                tracing::warn!(
+                    "API keys are configured but TLS is off and the server listens on {}: keys \
+                     travel in clear text; enable service.enable_tls or bind to 127.0.0.1",
+                    settings.service.host
+                );
+            }
+        }
+        run_until_shutdown(&server).await;
         println!("Quiver shutting down");
         server.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+/// Waits for Ctrl-C or SIGTERM, reloading API keys on every SIGHUP meanwhile.
+async fn run_until_shutdown(server: &Server) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut hup) = signal(SignalKind::hangup()) {
+            let stop = shutdown_signal();
+            tokio::pin!(stop);
+            loop {
+                tokio::select! {
+                    _ = &mut stop => return,
+                    _ = hup.recv() => { let _ = server.reload(); }
+                }
+            }
+        }
+    }
+    shutdown_signal().await;
 }
 
 async fn shutdown_signal() {

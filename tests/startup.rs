@@ -19,15 +19,18 @@ async fn in_memory_server_starts_on_a_free_loopback_port_and_shuts_down() {
 }
 
 #[tokio::test]
-async fn configured_api_key_stops_startup_until_auth_is_enforced() {
+async fn invalid_key_entry_stops_startup_naming_the_entry_not_the_key() {
     let mut settings = Settings::in_memory();
-    settings.service.api_key = Some("secret-key".into());
+    settings.service.api_keys = serde_json::json!([
+        { "name": "ci", "key": "secret-key-material", "access": "write-everything" }
+    ]);
     let err = Server::start(&settings).await.err().expect("refused");
     let message = err.to_string();
-    assert!(message.contains("service.api_key"), "{message}");
+    assert!(message.contains("ci"), "{message}");
+    assert!(message.contains("access"), "{message}");
     assert!(
-        !message.contains("secret-key"),
-        "the key must never be echoed"
+        !message.contains("secret-key-material"),
+        "the key must never be echoed: {message}"
     );
 }
 

@@ -5,7 +5,9 @@
 //! test starts one in-process, reads its address, and shuts it down.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -13,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::grpc;
 use crate::api::rest::{self, AppState};
+use crate::auth::Auth;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::collection::{CollectionDefaults, HnswConfig, OptimizersConfig, WalConfig};
@@ -24,6 +27,8 @@ pub struct Server {
     rest_addr: SocketAddr,
     grpc_addr: Option<SocketAddr>,
     engine: Arc<Engine>,
+    auth: Arc<Auth>,
+    source: SettingsSource,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     grpc_task: Option<JoinHandle<()>>,
@@ -39,6 +44,40 @@ async fn bind(host: &str, port: u16) -> Result<(TcpListener, SocketAddr)> {
         .map_err(|e| Error::Internal(format!("cannot read the bound address: {e}")))?;
     Ok((listener, bound))
 }
+
+/// Where a reload gets fresh settings from, and which files it watches for changes (besides
+/// `service.api_keys_file`, always watched).
+#[derive(Clone)]
+pub struct SettingsSource {
+    load: Arc<dyn Fn() -> Result<Settings, String> + Send + Sync>,
+    files: Vec<PathBuf>,
+}
+
+impl SettingsSource {
+    /// The settings the server started with; only the keys file can change.
+    pub fn fixed(settings: &Settings) -> SettingsSource {
+        let settings = settings.clone();
+        SettingsSource {
+            load: Arc::new(move || Ok(settings.clone())),
+            files: Vec::new(),
+        }
+    }
+
+    /// Re-reads the configuration as [`Settings::load`] does (files, then environment), and
+    /// watches its config files.
+    pub fn config(config_path: Option<PathBuf>) -> SettingsSource {
+        let files = Settings::config_files(config_path.as_deref());
+        SettingsSource {
+            load: Arc::new(move || {
+                Settings::load(config_path.as_deref()).map_err(|e| e.to_string())
+            }),
+            files,
+        }
+    }
+}
+
+/// How often watched config and key files are checked for changes.
+const RELOAD_POLL: Duration = Duration::from_millis(500);
 
 /// The collection defaults the settings ask for.
 fn collection_defaults(settings: &Settings) -> CollectionDefaults {
@@ -74,31 +113,9 @@ fn collection_defaults(settings: &Settings) -> CollectionDefaults {
 }
 
 /// Refuses settings that ask for protection this build does not provide yet: serving without
-/// the API keys or TLS a user configured would be worse than not starting.
+/// the TLS a user configured would be worse than not starting.
 fn refuse_unimplemented(settings: &Settings) -> Result<()> {
     let service = &settings.service;
-    let keys = [
-        ("service.api_key", &service.api_key),
-        ("service.alt_api_key", &service.alt_api_key),
-        ("service.read_only_api_key", &service.read_only_api_key),
-    ];
-    let named = (!service.api_keys.is_null()).then_some("service.api_keys");
-    let file = service
-        .api_keys_file
-        .is_some()
-        .then_some("service.api_keys_file");
-    if let Some(key) = keys
-        .iter()
-        .find(|(_, v)| v.is_some())
-        .map(|(k, _)| *k)
-        .or(named)
-        .or(file)
-    {
-        return Err(Error::BadInput(format!(
-            "{key} is set, but this Quiver build does not enforce API keys yet; \
-             remove the key (or put an authenticating proxy in front) to start"
-        )));
-    }
     if service.enable_tls {
         return Err(Error::BadInput(
             "service.enable_tls is true, but this Quiver build does not serve TLS yet; \
@@ -115,7 +132,14 @@ impl Server {
     /// `service.host:service.grpc_port` for gRPC (port 0 picks a free one; no `grpc_port`
     /// serves no gRPC).
     pub async fn start(settings: &Settings) -> Result<Server> {
+        Server::start_with_source(settings, SettingsSource::fixed(settings)).await
+    }
+
+    /// Like [`Server::start`], reloading API keys from `source` when its files (or the keys
+    /// file) change and when [`Server::reload`] is called (the binary calls it on SIGHUP).
+    pub async fn start_with_source(settings: &Settings, source: SettingsSource) -> Result<Server> {
         refuse_unimplemented(settings)?;
+        let auth = Arc::new(Auth::from_settings(&settings.service)?);
         let storage = if settings.is_in_memory() {
             Storage::in_memory()
         } else {
@@ -131,6 +155,7 @@ impl Server {
         let max_body_bytes = service.max_request_size_mb.saturating_mul(1024 * 1024);
         let state = AppState {
             engine: engine.clone(),
+            auth: auth.clone(),
             max_body_bytes,
         };
         let app = rest::router(state, service.enable_cors);
@@ -147,23 +172,35 @@ impl Server {
         let grpc_addr = grpc_listener.as_ref().map(|(_, addr)| *addr);
         let grpc_task = grpc_listener.map(|(listener, addr)| {
             let engine = engine.clone();
+            let auth = auth.clone();
             let signal = stopped(stop_rx.clone());
             tokio::spawn(async move {
-                if let Err(e) = grpc::serve(engine, listener, max_body_bytes, signal).await {
+                if let Err(e) = grpc::serve(engine, auth, listener, max_body_bytes, signal).await {
                     tracing::error!("gRPC server on {addr} stopped: {e}");
                 }
             })
         });
-        let rest_signal = stopped(stop_rx);
+        let rest_signal = stopped(stop_rx.clone());
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(rest_signal)
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(rest_signal)
+            .await
         });
+        tokio::spawn(watch_files(
+            auth.clone(),
+            source.clone(),
+            settings.service.api_keys_file.clone(),
+            stopped(stop_rx),
+        ));
         Ok(Server {
             rest_addr,
             grpc_addr,
             engine,
+            auth,
+            source,
             shutdown: Some(tx),
             task,
             grpc_task,
@@ -195,6 +232,17 @@ impl Server {
         self.grpc_addr.map(|a| format!("http://{a}"))
     }
 
+    /// The authenticator: the key ring in force and per-key use counts.
+    pub fn auth(&self) -> &Arc<Auth> {
+        &self.auth
+    }
+
+    /// Re-reads settings from the server's source and swaps in the new API keys. An invalid
+    /// configuration keeps the current keys; the error says why. Returns the number of keys.
+    pub fn reload(&self) -> std::result::Result<usize, String> {
+        reload(&self.auth, &self.source)
+    }
+
     /// The engine behind the server, for in-process use.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
@@ -209,6 +257,48 @@ impl Server {
         let _ = (&mut self.task).await;
         if let Some(task) = self.grpc_task.take() {
             let _ = task.await;
+        }
+    }
+}
+
+fn reload(auth: &Auth, source: &SettingsSource) -> std::result::Result<usize, String> {
+    let result = (source.load)().and_then(|settings| auth.reload(&settings.service));
+    match &result {
+        Ok(n) => tracing::info!("API keys reloaded: {n} key(s) in force"),
+        Err(e) => tracing::warn!("API keys not reloaded, the previous keys stay in force: {e}"),
+    }
+    result
+}
+
+/// A file's modification time and length, or `None` if it does not exist.
+fn stamp(path: &PathBuf) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Polls the source's config files and the keys file; reloads when any of them changes.
+async fn watch_files(
+    auth: Arc<Auth>,
+    source: SettingsSource,
+    keys_file: Option<PathBuf>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let mut files = source.files.clone();
+    files.extend(keys_file);
+    if files.is_empty() {
+        return;
+    }
+    let mut last: Vec<_> = files.iter().map(stamp).collect();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(RELOAD_POLL) => {}
+        }
+        let now: Vec<_> = files.iter().map(stamp).collect();
+        if now != last {
+            last = now;
+            let _ = reload(&auth, &source);
         }
     }
 }

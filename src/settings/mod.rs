@@ -263,6 +263,17 @@ impl Settings {
         }
     }
 
+    /// The config files [`Settings::load`] reads (or would read, if they existed), for watching:
+    /// `config/config.yaml`, `config/{RUN_MODE}.yaml`, `config/local.yaml` (or `.yml`) and
+    /// `config_path`.
+    pub fn config_files(config_path: Option<&Path>) -> Vec<PathBuf> {
+        let Ok(cwd) = std::env::current_dir() else {
+            return Vec::new();
+        };
+        let env = process_environment().unwrap_or_default();
+        sources::candidate_files(&cwd, config_path, &env)
+    }
+
     /// The built-in defaults, adjusted for tests and embedding: storage in memory, listening on
     /// 127.0.0.1, and port 0 for REST and gRPC, meaning "pick a free port".
     pub fn in_memory() -> Settings {

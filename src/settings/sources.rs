@@ -38,6 +38,32 @@ pub(super) fn merged_tree(
     Ok(tree)
 }
 
+/// Every file [`merged_tree`] may read, existing or not (for watching them for changes).
+pub(super) fn candidate_files(
+    base_dir: &Path,
+    config_path: Option<&Path>,
+    env: &[(String, String)],
+) -> Vec<PathBuf> {
+    let run_mode = env
+        .iter()
+        .rev()
+        .find(|(name, _)| name == RUN_MODE_VAR)
+        .map(|(_, value)| value.as_str())
+        .filter(|value| !value.is_empty())
+        .unwrap_or(DEFAULT_RUN_MODE);
+    let config_dir = base_dir.join("config");
+    let mut files = Vec::new();
+    for stem in ["config", run_mode, "local"] {
+        for ext in ["yaml", "yml"] {
+            files.push(config_dir.join(format!("{stem}.{ext}")));
+        }
+    }
+    if let Some(path) = config_path {
+        files.push(base_dir.join(path));
+    }
+    files
+}
+
 fn layered_sources(
     base_dir: &Path,
     config_path: Option<&Path>,

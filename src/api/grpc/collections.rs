@@ -8,7 +8,8 @@ use tonic::{Request, Response, Status};
 
 use crate::api::grpc::proto::collections_server::Collections;
 use crate::api::grpc::proto::*;
-use crate::api::grpc::{convert, elapsed, unimplemented};
+use crate::api::grpc::{auth, convert, elapsed, unimplemented};
+use crate::auth::Requirement;
 use crate::engine::Engine;
 
 pub struct CollectionsService {
@@ -34,6 +35,10 @@ impl Collections for CollectionsService {
         &self,
         request: Request<GetCollectionInfoRequest>,
     ) -> Result<Response<GetCollectionInfoResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let info = self.engine.collection(&r.collection_name)?.info();
@@ -44,13 +49,16 @@ impl Collections for CollectionsService {
     }
     async fn list(
         &self,
-        _: Request<ListCollectionsRequest>,
+        request: Request<ListCollectionsRequest>,
     ) -> Result<Response<ListCollectionsResponse>, Status> {
         let start = Instant::now();
+        auth::authorize(&request, Requirement::Authenticated)?;
+        let access = auth::access(&request);
         let collections = self
             .engine
             .list_collections()
             .into_iter()
+            .filter(|name| access.is_some_and(|a| a.can_see(name)))
             .map(|name| CollectionDescription { name })
             .collect();
         Ok(Response::new(ListCollectionsResponse {
@@ -62,6 +70,10 @@ impl Collections for CollectionsService {
         &self,
         request: Request<CreateCollection>,
     ) -> Result<Response<CollectionOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Manage(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let (name, body) = convert::collections::create(request.into_inner())?;
         let result = self.engine.create_collection(&name, body).await?;
@@ -71,6 +83,10 @@ impl Collections for CollectionsService {
         &self,
         request: Request<UpdateCollection>,
     ) -> Result<Response<CollectionOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Manage(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let (name, body) = convert::collections::update(request.into_inner())?;
         let result = self.engine.update_collection(&name, body).await?;
@@ -80,6 +96,10 @@ impl Collections for CollectionsService {
         &self,
         request: Request<DeleteCollection>,
     ) -> Result<Response<CollectionOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Manage(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let name = request.into_inner().collection_name;
         let result = self.engine.delete_collection(&name).await?;
@@ -89,6 +109,7 @@ impl Collections for CollectionsService {
         &self,
         request: Request<ChangeAliases>,
     ) -> Result<Response<CollectionOperationResponse>, Status> {
+        auth::authorize(&request, Requirement::GlobalManage)?;
         let start = Instant::now();
         let actions = convert::collections::alias_actions(request.into_inner())?;
         let result = self.engine.update_aliases(actions).await?;
@@ -98,6 +119,10 @@ impl Collections for CollectionsService {
         &self,
         request: Request<ListCollectionAliasesRequest>,
     ) -> Result<Response<ListAliasesResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let name = request.into_inner().collection_name;
         let aliases = self.engine.list_aliases(Some(&name))?;
@@ -108,10 +133,13 @@ impl Collections for CollectionsService {
     }
     async fn list_aliases(
         &self,
-        _: Request<ListAliasesRequest>,
+        request: Request<ListAliasesRequest>,
     ) -> Result<Response<ListAliasesResponse>, Status> {
         let start = Instant::now();
-        let aliases = self.engine.list_aliases(None)?;
+        auth::authorize(&request, Requirement::Authenticated)?;
+        let access = auth::access(&request);
+        let mut aliases = self.engine.list_aliases(None)?;
+        aliases.retain(|a| access.is_some_and(|x| x.can_see(&a.collection_name)));
         Ok(Response::new(ListAliasesResponse {
             aliases: convert::collections::aliases_out(aliases),
             time: elapsed(start),
@@ -127,6 +155,10 @@ impl Collections for CollectionsService {
         &self,
         request: Request<CollectionExistsRequest>,
     ) -> Result<Response<CollectionExistsResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let exists = self
             .engine

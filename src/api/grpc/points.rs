@@ -8,7 +8,8 @@ use tonic::{Request, Response, Status};
 
 use crate::api::grpc::proto::points_server::Points;
 use crate::api::grpc::proto::*;
-use crate::api::grpc::{convert, elapsed, unimplemented};
+use crate::api::grpc::{auth, convert, elapsed, unimplemented};
+use crate::auth::Requirement;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::model::operations::PointOperation;
@@ -47,6 +48,10 @@ impl Points for PointsService {
         &self,
         request: Request<UpsertPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let r = request.into_inner();
         let (name, wait) = (r.collection_name.clone(), r.wait);
         self.write(&name, wait, convert::points::upsert(r)).await
@@ -55,11 +60,19 @@ impl Points for PointsService {
         &self,
         request: Request<DeletePoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let r = request.into_inner();
         let (name, wait) = (r.collection_name.clone(), r.wait);
         self.write(&name, wait, convert::points::delete(r)).await
     }
     async fn get(&self, request: Request<GetPoints>) -> Result<Response<GetResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let name = r.collection_name.clone();
@@ -75,6 +88,10 @@ impl Points for PointsService {
         &self,
         request: Request<UpdatePointVectors>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let r = request.into_inner();
         let (name, wait) = (r.collection_name.clone(), r.wait);
         self.write(&name, wait, convert::points::update_vectors(r))
@@ -84,6 +101,10 @@ impl Points for PointsService {
         &self,
         request: Request<DeletePointVectors>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let r = request.into_inner();
         let (name, wait) = (r.collection_name.clone(), r.wait);
         self.write(&name, wait, convert::points::delete_vectors(r))
@@ -93,6 +114,10 @@ impl Points for PointsService {
         &self,
         request: Request<SetPayloadPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let r = request.into_inner();
         let (name, wait) = (r.collection_name.clone(), r.wait);
         self.write(&name, wait, convert::points::set_payload(r))
@@ -102,6 +127,10 @@ impl Points for PointsService {
         &self,
         request: Request<SetPayloadPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let r = request.into_inner();
         let (name, wait) = (r.collection_name.clone(), r.wait);
         self.write(&name, wait, convert::points::overwrite_payload(r))
@@ -111,6 +140,10 @@ impl Points for PointsService {
         &self,
         request: Request<DeletePayloadPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let r = request.into_inner();
         let (name, wait) = (r.collection_name.clone(), r.wait);
         self.write(&name, wait, convert::points::delete_payload(r))
@@ -120,6 +153,10 @@ impl Points for PointsService {
         &self,
         request: Request<ClearPayloadPoints>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let r = request.into_inner();
         let (name, wait) = (r.collection_name.clone(), r.wait);
         self.write(&name, wait, convert::points::clear_payload(r))
@@ -153,6 +190,10 @@ impl Points for PointsService {
         &self,
         request: Request<SearchPoints>,
     ) -> Result<Response<SearchResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let name = r.collection_name.clone();
@@ -168,6 +209,10 @@ impl Points for PointsService {
         &self,
         request: Request<SearchBatchPoints>,
     ) -> Result<Response<SearchBatchResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let queries = r
@@ -202,6 +247,10 @@ impl Points for PointsService {
         &self,
         request: Request<ScrollPoints>,
     ) -> Result<Response<ScrollResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let name = r.collection_name.clone();
@@ -248,6 +297,10 @@ impl Points for PointsService {
         &self,
         request: Request<CountPoints>,
     ) -> Result<Response<CountResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let name = r.collection_name.clone();
@@ -266,6 +319,10 @@ impl Points for PointsService {
         &self,
         request: Request<UpdateBatchPoints>,
     ) -> Result<Response<UpdateBatchResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Write(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let ops = r
@@ -285,6 +342,10 @@ impl Points for PointsService {
         &self,
         request: Request<QueryPoints>,
     ) -> Result<Response<QueryResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let name = r.collection_name.clone();
@@ -300,6 +361,10 @@ impl Points for PointsService {
         &self,
         request: Request<QueryBatchPoints>,
     ) -> Result<Response<QueryBatchResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
         let start = Instant::now();
         let r = request.into_inner();
         let queries = r

@@ -1,10 +1,12 @@
 //! Alias endpoints: change aliases, list all aliases, list a collection's aliases.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 
 use crate::api::rest::AppState;
 use crate::api::rest::collections::TimeoutParams;
 use crate::api::rest::envelope::{ApiResult, JsonBody, Params, Timer, ok};
+use crate::auth::Access;
 use crate::model::collection::{AliasesList, ChangeAliases};
 
 pub async fn update(
@@ -16,8 +18,13 @@ pub async fn update(
     Ok(ok(&timer, app.engine.update_aliases(body.actions).await?))
 }
 
-pub async fn list_all(timer: Timer, State(app): State<AppState>) -> ApiResult {
-    let aliases = app.engine.list_aliases(None)?;
+pub async fn list_all(
+    timer: Timer,
+    State(app): State<AppState>,
+    Extension(access): Extension<Access>,
+) -> ApiResult {
+    let mut aliases = app.engine.list_aliases(None)?;
+    aliases.retain(|a| access.can_see(&a.collection_name));
     Ok(ok(&timer, AliasesList { aliases }))
 }
 

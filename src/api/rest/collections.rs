@@ -1,10 +1,12 @@
 //! Collection endpoints: list, create, get, update, delete, exists.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use serde_json::json;
 
 use crate::api::rest::AppState;
 use crate::api::rest::envelope::{ApiResult, JsonBody, Params, Timer, ok};
+use crate::auth::Access;
 use crate::model::collection::{
     CollectionDescription, CollectionsList, CreateCollection, UpdateCollection,
 };
@@ -16,11 +18,16 @@ pub struct TimeoutParams {
     pub timeout: Option<u64>,
 }
 
-pub async fn list(timer: Timer, State(app): State<AppState>) -> ApiResult {
+pub async fn list(
+    timer: Timer,
+    State(app): State<AppState>,
+    Extension(access): Extension<Access>,
+) -> ApiResult {
     let collections = app
         .engine
         .list_collections()
         .into_iter()
+        .filter(|name| access.can_see(name))
         .map(|name| CollectionDescription { name })
         .collect();
     Ok(ok(&timer, CollectionsList { collections }))

@@ -5,6 +5,7 @@
 //! engine resolves names.
 
 pub mod aliases;
+pub mod auth;
 pub mod collections;
 pub mod envelope;
 pub mod points;
@@ -19,12 +20,14 @@ use axum::routing::{get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
 
+use crate::auth::Auth;
 use crate::engine::Engine;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    pub auth: Arc<Auth>,
     /// `service.max_request_size_mb` in bytes.
     pub max_body_bytes: usize,
 }
@@ -44,6 +47,8 @@ pub fn router(state: AppState, enable_cors: bool) -> Router {
         .route("/healthz", get(service::healthz))
         .route("/livez", get(service::healthz))
         .route("/readyz", get(service::readyz))
+        .route("/auth/keys", get(auth::list_keys))
+        .route("/auth/key", get(auth::whoami))
         .route("/collections", get(collections::list))
         .route("/aliases", get(aliases::list_all))
         .route("/collections/aliases", post(aliases::update))
@@ -102,6 +107,11 @@ pub fn router(state: AppState, enable_cors: bool) -> Router {
         .layer(DefaultBodyLimit::disable())
         // A panic is a bug; the client still gets an answer (500) instead of a dropped connection.
         .layer(CatchPanicLayer::custom(panic_response))
+        // Every request is authenticated first (CORS preflights, outside, are not).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .with_state(state);
     if enable_cors {
         router.layer(CorsLayer::permissive())
