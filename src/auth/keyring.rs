@@ -150,7 +150,16 @@ impl KeyRing {
             entries.push(parse_entry(&raw, &format!("service.api_keys[{i}]"))?);
         }
         if let Some(path) = &service.api_keys_file {
-            for (i, raw) in read_keys_file(path)?.into_iter().enumerate() {
+            let raws = read_keys_file(path)?;
+            if raws.is_empty() {
+                // A half-written or emptied file must never switch authentication off.
+                return Err(format!(
+                    "service.api_keys_file: {} holds no keys; remove the setting to run without \
+                     keys from a file",
+                    path.display()
+                ));
+            }
+            for (i, raw) in raws.into_iter().enumerate() {
                 let at = format!("{}: entry {i}", path.display());
                 entries.push(parse_entry(&raw, &at)?);
             }

@@ -37,7 +37,7 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Iterator
@@ -83,6 +83,15 @@ class QuiverServer:
 
     rest_url: str
     grpc_port: int
+    # Set for servers this suite launched: the process, its working directory (where config and
+    # key files given to ``launch_quiver`` live) and the file its stdout and stderr go to.
+    process: subprocess.Popen | None = field(default=None, compare=False, repr=False)
+    workdir: Path | None = field(default=None, compare=False)
+    log_path: Path | None = field(default=None, compare=False)
+
+    def log(self) -> str:
+        """Everything the server has written to stdout and stderr so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
 
     @property
     def host(self) -> str:
@@ -101,7 +110,7 @@ def _free_loopback_port() -> socket.socket:
     return sock
 
 
-def _wait_until_ready(server: QuiverServer, process: subprocess.Popen, stderr_path: Path) -> None:
+def _wait_until_ready(server: QuiverServer, process: subprocess.Popen, log_path: Path) -> None:
     """Waits for ``GET /readyz`` to answer 200 and for the gRPC port to accept a channel."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     last_error = "no attempt made"
@@ -109,8 +118,8 @@ def _wait_until_ready(server: QuiverServer, process: subprocess.Popen, stderr_pa
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
-                f"quiver exited with code {process.returncode} before becoming ready; stderr:\n"
-                + stderr_path.read_text(errors="replace"),
+                f"quiver exited with code {process.returncode} before becoming ready; output:\n"
+                + log_path.read_text(errors="replace"),
                 pytrace=False,
             )
         try:
@@ -132,8 +141,8 @@ def _wait_until_ready(server: QuiverServer, process: subprocess.Popen, stderr_pa
     process.wait()
     pytest.fail(
         f"quiver was not ready (REST /readyz 200 and gRPC channel) within "
-        f"{READY_TIMEOUT_SECONDS:.0f} s (last: {last_error}); stderr:\n"
-        + stderr_path.read_text(errors="replace"),
+        f"{READY_TIMEOUT_SECONDS:.0f} s (last: {last_error}); output:\n"
+        + log_path.read_text(errors="replace"),
         pytrace=False,
     )
 
@@ -146,9 +155,15 @@ def quiver_binary() -> Path:
 
 
 @contextmanager
-def launch_quiver(extra_env: dict[str, str] | None = None) -> Iterator[QuiverServer]:
+def launch_quiver(
+    extra_env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    files: dict[str, str] | None = None,
+) -> Iterator[QuiverServer]:
     """Starts the Quiver binary in memory on free loopback ports, yields where it listens once it is
-    ready, and stops it afterwards. ``extra_env`` adds settings (``QDRANT__…`` variables)."""
+    ready, and stops it afterwards. ``extra_env`` adds settings (``QDRANT__…`` variables), ``args``
+    command-line arguments, and ``files`` (relative path → text) are written into the server's
+    working directory before it starts (config files, key files)."""
     binary = quiver_binary()
     http_socket, grpc_socket = _free_loopback_port(), _free_loopback_port()
     http_port, grpc_port = http_socket.getsockname()[1], grpc_socket.getsockname()[1]
@@ -162,20 +177,30 @@ def launch_quiver(extra_env: dict[str, str] | None = None) -> Iterator[QuiverSer
         QDRANT__SERVICE__GRPC_PORT=str(grpc_port),
     )
     env.update(extra_env or {})
-    server = QuiverServer(rest_url=f"http://127.0.0.1:{http_port}", grpc_port=grpc_port)
-    with tempfile.TemporaryDirectory(prefix="quiver-compat-") as workdir:
-        stderr_path = Path(workdir) / "stderr.log"
-        with open(stderr_path, "wb") as stderr_file:
+    with tempfile.TemporaryDirectory(prefix="quiver-compat-") as tmp:
+        workdir = Path(tmp)
+        for relative, text in (files or {}).items():
+            (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / relative).write_text(text)
+        log_path = workdir / "quiver.log"
+        with open(log_path, "wb") as log_file:
             # The server runs in a scratch directory so nothing it writes lands in the repo.
             process = subprocess.Popen(
-                [str(binary), "--in-memory"],
+                [str(binary), "--in-memory", *args],
                 cwd=workdir,
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr_file,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
             )
+        server = QuiverServer(
+            rest_url=f"http://127.0.0.1:{http_port}",
+            grpc_port=grpc_port,
+            process=process,
+            workdir=workdir,
+            log_path=log_path,
+        )
         try:
-            _wait_until_ready(server, process, stderr_path)
+            _wait_until_ready(server, process, log_path)
             yield server
         finally:
             if process.poll() is None:
@@ -214,8 +239,9 @@ def grpc_target(quiver) -> str | None:
 
 @pytest.fixture(scope="session")
 def launch_server():
-    """``launch_server(extra_env)``: a context manager running a second, separately configured
-    Quiver (for settings the shared server cannot have), yielding a :class:`QuiverServer`."""
+    """``launch_server(extra_env, args, files)``: a context manager running a second, separately
+    configured Quiver (for settings the shared server cannot have), yielding a
+    :class:`QuiverServer`."""
     return launch_quiver
 
 
