@@ -4,7 +4,7 @@
 //! id order (scroll order). Upserting an existing id or changing its vectors tombstones the old
 //! offset and appends a new one, so an offset's vectors never change under a search structure
 //! that refers to it; payload changes happen in place. Tombstones are dropped by
-//! [`PointTable::compact`] once they outnumber live points.
+//! [`PointTable::compact_if_needed`] once they outnumber live points.
 
 use std::collections::BTreeMap;
 

@@ -261,13 +261,25 @@ impl Server {
     }
 }
 
-fn reload(auth: &Auth, source: &SettingsSource) -> std::result::Result<usize, String> {
-    let result = (source.load)().and_then(|settings| auth.reload(&settings.service));
+/// Re-reads the settings and swaps in their keys. On success also returns the keys file the new
+/// settings name, so the watcher follows a changed `service.api_keys_file`.
+fn reload_keys(
+    auth: &Auth,
+    source: &SettingsSource,
+) -> std::result::Result<(usize, Option<PathBuf>), String> {
+    let result = (source.load)().and_then(|settings| {
+        let count = auth.reload(&settings.service)?;
+        Ok((count, settings.service.api_keys_file))
+    });
     match &result {
-        Ok(n) => tracing::info!("API keys reloaded: {n} key(s) in force"),
+        Ok((n, _)) => tracing::info!("API keys reloaded: {n} key(s) in force"),
         Err(e) => tracing::warn!("API keys not reloaded, the previous keys stay in force: {e}"),
     }
     result
+}
+
+fn reload(auth: &Auth, source: &SettingsSource) -> std::result::Result<usize, String> {
+    reload_keys(auth, source).map(|(n, _)| n)
 }
 
 /// A file's modification time and length, or `None` if it does not exist.
@@ -276,18 +288,23 @@ fn stamp(path: &PathBuf) -> Option<(SystemTime, u64)> {
     Some((meta.modified().ok()?, meta.len()))
 }
 
-/// Polls the source's config files and the keys file; reloads when any of them changes.
+/// Polls the source's config files and the keys file; reloads when any of them changes. When a
+/// reload names a different keys file, that file is watched from then on.
 async fn watch_files(
     auth: Arc<Auth>,
     source: SettingsSource,
-    keys_file: Option<PathBuf>,
+    mut keys_file: Option<PathBuf>,
     stop: impl std::future::Future<Output = ()>,
 ) {
-    let mut files = source.files.clone();
-    files.extend(keys_file);
-    if files.is_empty() {
-        return;
-    }
+    let watched = |keys_file: &Option<PathBuf>| -> Vec<PathBuf> {
+        source
+            .files
+            .iter()
+            .cloned()
+            .chain(keys_file.clone())
+            .collect()
+    };
+    let mut files = watched(&keys_file);
     let mut last: Vec<_> = files.iter().map(stamp).collect();
     tokio::pin!(stop);
     loop {
@@ -298,7 +315,13 @@ async fn watch_files(
         let now: Vec<_> = files.iter().map(stamp).collect();
         if now != last {
             last = now;
-            let _ = reload(&auth, &source);
+            if let Ok((_, named)) = reload_keys(&auth, &source)
+                && named != keys_file
+            {
+                keys_file = named;
+                files = watched(&keys_file);
+                last = files.iter().map(stamp).collect();
+            }
         }
     }
 }

@@ -543,6 +543,22 @@ def test_sighup_reloads_keys_and_an_invalid_file_keeps_the_old_ones(launch_serve
         assert status_with(server, None) == 401
 
 
+def test_watcher_follows_a_keys_file_renamed_in_the_config(launch_server):
+    a, b, c = secret("file-a"), secret("file-b"), secret("file-c")
+    files = {
+        "config.yaml": "service:\n  api_keys_file: keys-a.yaml\n",
+        "keys-a.yaml": keys_yaml(("a", a)),
+        "keys-b.yaml": keys_yaml(("b", b)),
+    }
+    with launch_server(args=("--config-path", "config.yaml"), files=files) as server:
+        assert status_with(server, a) == 200
+        replace_file(server.workdir / "config.yaml", "service:\n  api_keys_file: keys-b.yaml\n")
+        wait_until(lambda: status_with(server, b) == 200, "the config now names keys-b.yaml")
+        assert status_with(server, a) == 401
+        replace_file(server.workdir / "keys-b.yaml", keys_yaml(("b", b), ("c", c)))
+        wait_until(lambda: status_with(server, c) == 200, "a change to keys-b.yaml is seen")
+
+
 def test_api_key_in_the_config_file_is_enforced_and_reloaded_on_change(launch_server):
     first, second = secret("cfg1"), secret("cfg2")
     files = {"config.yaml": f"service:\n  api_key: {first}\n"}
