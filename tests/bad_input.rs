@@ -304,11 +304,14 @@ async fn unsupported_query_variant_is_400_naming_it() {
         .call(
             "POST",
             "/collections/docs/points/query",
-            Some(json!({"query": {"recommend": {"positive": [1]}}})),
+            Some(json!({"query": {"relevance_feedback": {"target": [1.0, 0.0, 0.0, 0.0]}}})),
         )
         .await;
     assert_eq!(status, 400);
-    assert!(error_message(&body).contains("`recommend`"), "{body}");
+    assert!(
+        error_message(&body).contains("`relevance_feedback`"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,9 @@ use parking_lot::RwLock;
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
 use crate::index::filter;
-use crate::model::collection::{CollectionConfig, CollectionInfo, CollectionStatus, VectorParams};
+use crate::model::collection::{
+    CollectionConfig, CollectionInfo, CollectionStatus, VectorParams, VectorsConfig,
+};
 use crate::model::filter::Filter;
 use crate::storage::{LoadedCollection, Storage, StoredCollection};
 
@@ -89,24 +91,7 @@ impl Collection {
 
     /// Parameters of the vector `name` for a search or a query, with Qdrant's messages.
     pub(crate) fn search_vector_params(&self, name: &str) -> Result<VectorParams> {
-        let config = self.config.read();
-        let vectors = &config.params.vectors;
-        if let Some(p) = vectors.get(name) {
-            return Ok(p.clone());
-        }
-        let available = vectors.names();
-        let is_unnamed = vectors.get("").is_some();
-        Err(Error::BadInput(if name.is_empty() {
-            format!(
-                "Vector with name `` is not configured in this collection. Collection requires specified vector name in the request, available names: {available}"
-            )
-        } else if is_unnamed {
-            format!("Vector with name {name} is not configured in this collection")
-        } else {
-            format!(
-                "Vector with name `{name}` is not configured in this collection, available names: {available}"
-            )
-        }))
+        vector_params(&self.config.read().params.vectors, name)
     }
 
     /// Counts points matching `filter` (all points without one).
@@ -134,4 +119,24 @@ pub(crate) fn dimension_error(expected: usize, got: usize, name: &str) -> Error 
             "Vector dimension error: expected dim: {expected}, got {got} for vector '{name}'"
         ))
     }
+}
+
+/// The parameters of vector `name` (`""` = unnamed), or Qdrant's error naming what exists.
+pub(crate) fn vector_params(vectors: &VectorsConfig, name: &str) -> Result<VectorParams> {
+    if let Some(p) = vectors.get(name) {
+        return Ok(p.clone());
+    }
+    let available = vectors.names();
+    let is_unnamed = vectors.get("").is_some();
+    Err(Error::BadInput(if name.is_empty() {
+        format!(
+            "Vector with name `` is not configured in this collection. Collection requires specified vector name in the request, available names: {available}"
+        )
+    } else if is_unnamed {
+        format!("Vector with name {name} is not configured in this collection")
+    } else {
+        format!(
+            "Vector with name `{name}` is not configured in this collection, available names: {available}"
+        )
+    }))
 }

@@ -9,6 +9,7 @@
 
 pub mod collection;
 pub mod points;
+pub mod query;
 pub mod reads;
 pub mod updates;
 

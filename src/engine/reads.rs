@@ -14,15 +14,14 @@ use crate::index::{SearchRequest, VectorIndex, distance, filter};
 use crate::model::PointId;
 use crate::model::collection::VectorsConfig;
 use crate::model::query::{
-    PayloadSelection, QueryTarget, RetrieveQuery, ScrollQuery, SearchQuery, UniversalQuery,
-    VectorSelection,
+    PayloadSelection, QueryTarget, RetrieveQuery, ScrollQuery, SearchQuery, VectorSelection,
 };
 use crate::model::results::{Record, ScoredPoint, ScrollResult};
 use crate::model::vectors::{DEFAULT_VECTOR, VectorOutput};
 
 /// Renders a point's vectors for output: the bare unnamed vector in a single-vector collection,
 /// a map by name otherwise.
-fn vector_output(
+pub(crate) fn vector_output(
     vectors: &VectorsConfig,
     points: &PointTable,
     offset: u32,
@@ -172,40 +171,6 @@ impl Collection {
                 }
             })
             .collect())
-    }
-
-    /// The universal query: a nearest search, or points in id order when there is no query.
-    pub fn query(&self, query: &UniversalQuery) -> Result<Vec<ScoredPoint>> {
-        match query {
-            UniversalQuery::Nearest(search) => self.search(search),
-            UniversalQuery::Scroll {
-                filter: f,
-                limit,
-                offset,
-                with_payload,
-                with_vector,
-            } => {
-                let config = self.config.read();
-                let state = self.state.read();
-                let points = &state.points;
-                Ok(points
-                    .iter_from(None)
-                    .filter(|(_, off)| {
-                        f.as_ref()
-                            .is_none_or(|f| filter::matches(f, &points.view(*off)))
-                    })
-                    .skip(*offset)
-                    .take(*limit)
-                    .map(|(id, off)| ScoredPoint {
-                        id,
-                        version: 0,
-                        score: 1.0,
-                        payload: with_payload.apply(points.payload(off)),
-                        vector: vector_output(&config.params.vectors, points, off, with_vector),
-                    })
-                    .collect())
-            }
-        }
     }
 }
 

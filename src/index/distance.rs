@@ -37,6 +37,18 @@ pub fn score(distance: Distance, query: &[f32], stored: &[f32]) -> f32 {
     }
 }
 
+/// Qdrant's internal similarity, bigger is better for every distance: the score for Cosine and
+/// Dot, the negated squared distance for Euclid, the negated distance for Manhattan. Recommend
+/// (best and sum strategies), discover and context queries combine these.
+#[inline]
+pub fn similarity(distance: Distance, query: &[f32], stored: &[f32]) -> f32 {
+    match distance {
+        Distance::Cosine | Distance::Dot => dot(query, stored),
+        Distance::Euclid => -l2sq(query, stored),
+        Distance::Manhattan => -manhattan(query, stored),
+    }
+}
+
 /// `Ordering::Less` when score `a` is better than `b` (sorts best first).
 #[inline]
 pub fn compare(distance: Distance, a: f32, b: f32) -> Ordering {

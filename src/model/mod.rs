@@ -14,6 +14,7 @@ pub mod operations;
 pub mod point_id;
 pub mod query;
 pub mod results;
+pub mod universal;
 pub mod vectors;
 
 pub use point_id::PointId;

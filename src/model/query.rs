@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model::filter::Filter;
 use crate::model::json_path::{self, JsonPath};
+use crate::model::universal::{Stage, StageParts, build_stage};
 use crate::model::vectors::{DEFAULT_VECTOR, VectorInput, validate_dense};
 use crate::model::{Payload, PointId};
 
@@ -108,7 +109,7 @@ impl VectorSelection {
 }
 
 /// Search knobs. `exact` and `hnsw_ef` are accepted now and used once HNSW lands.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct SearchParams {
     #[serde(default)]
     pub hnsw_ef: Option<usize>,
@@ -251,127 +252,41 @@ pub struct QueryRequest {
     pub lookup_from: Option<Value>,
 }
 
-/// A universal query as the engine sees it in this version: a nearest search, or (no `query`)
-/// points in id order like a scroll.
+/// A universal query as the engine sees it: the root [`Stage`] (with its prefetch tree) and
+/// what only the root has — the offset and the payload and vector selection.
 #[derive(Clone, Debug)]
-pub enum UniversalQuery {
-    Nearest(Box<SearchQuery>),
-    Scroll {
-        filter: Option<Filter>,
-        limit: usize,
-        offset: usize,
-        with_payload: PayloadSelection,
-        with_vector: VectorSelection,
-    },
+pub struct UniversalQuery {
+    pub root: Stage,
+    pub offset: usize,
+    pub with_payload: PayloadSelection,
+    pub with_vector: VectorSelection,
 }
 
 impl QueryRequest {
     pub fn into_query(self, path: &str) -> Result<UniversalQuery> {
-        let limit = self.limit.unwrap_or(10);
-        check_limit(&join(path, "limit"), limit)?;
-        if self.prefetch.as_ref().is_some_and(|p| !p.is_null()) {
-            return Err(Error::BadRequest(
-                "query feature `prefetch` is not supported by Quiver yet".into(),
-            ));
-        }
-        if self.lookup_from.as_ref().is_some_and(|p| !p.is_null()) {
-            return Err(Error::BadRequest(
-                "query feature `lookup_from` is not supported by Quiver yet".into(),
-            ));
-        }
-        if let Some(f) = &self.filter {
-            f.validate()?;
-        }
-        let with_payload =
-            PayloadSelection::from_interface(self.with_payload, PayloadSelection::None);
-        let with_vector = VectorSelection::from_option(self.with_vector);
-        let offset = self.offset.unwrap_or(0);
-        let target = match self.query {
-            None | Some(Value::Null) => {
-                if self.score_threshold.is_some() {
-                    return Err(Error::BadRequest(
-                        "A query is needed to use the score_threshold. Can't have score_threshold without defining a query.".into(),
-                    ));
-                }
-                return Ok(UniversalQuery::Scroll {
-                    filter: self.filter,
-                    limit,
-                    offset,
-                    with_payload,
-                    with_vector,
-                });
-            }
-            Some(q) => parse_query_target(q, &join(path, "query"))?,
-        };
-        Ok(UniversalQuery::Nearest(Box::new(SearchQuery {
-            using: self.using.unwrap_or_default(),
-            target,
-            filter: self.filter,
-            params: self.params.unwrap_or_default(),
-            limit,
-            offset,
-            score_threshold: self.score_threshold,
-            with_payload,
-            with_vector,
-        })))
+        let root = build_stage(
+            StageParts {
+                prefetch: self.prefetch,
+                query: self.query,
+                using: self.using,
+                filter: self.filter,
+                params: self.params,
+                score_threshold: self.score_threshold,
+                limit: self.limit,
+                lookup_from: self.lookup_from,
+            },
+            path,
+        )?;
+        Ok(UniversalQuery {
+            root,
+            offset: self.offset.unwrap_or(0),
+            with_payload: PayloadSelection::from_interface(
+                self.with_payload,
+                PayloadSelection::None,
+            ),
+            with_vector: VectorSelection::from_option(self.with_vector),
+        })
     }
-}
-
-/// Interprets the `query` field. Only nearest-to-vector and nearest-to-point are served in this
-/// version; every other variant gets a 400 that names it.
-fn parse_query_target(q: Value, path: &str) -> Result<QueryTarget> {
-    let unsupported = |variant: &str| {
-        Error::BadRequest(format!(
-            "query variant `{variant}` is not supported by Quiver yet"
-        ))
-    };
-    match q {
-        Value::Number(_) | Value::String(_) => point_target(q),
-        Value::Array(_) => vector_target(q, path),
-        Value::Object(mut map) => {
-            if map.contains_key("indices") && map.contains_key("values") {
-                return Err(Error::BadInput(
-                    "sparse vectors are not supported by Quiver yet".into(),
-                ));
-            }
-            if let Some(nearest) = map.remove("nearest") {
-                if map.get("mmr").is_some_and(|m| !m.is_null()) {
-                    return Err(unsupported("nearest with mmr"));
-                }
-                return match nearest {
-                    Value::Number(_) | Value::String(_) => point_target(nearest),
-                    Value::Object(ref m) if m.contains_key("indices") => Err(Error::BadInput(
-                        "sparse vectors are not supported by Quiver yet".into(),
-                    )),
-                    other => vector_target(other, path),
-                };
-            }
-            match map.keys().next() {
-                Some(k) => Err(unsupported(k)),
-                None => Err(Error::Format(
-                    "query must be a vector, a point id or a query object".into(),
-                )),
-            }
-        }
-        Value::Bool(_) | Value::Null => Err(Error::Format(
-            "query must be a vector, a point id or a query object".into(),
-        )),
-    }
-}
-
-fn point_target(v: Value) -> Result<QueryTarget> {
-    serde_json::from_value(v)
-        .map(QueryTarget::Point)
-        .map_err(|e| Error::Format(e.to_string()))
-}
-
-fn vector_target(v: Value, path: &str) -> Result<QueryTarget> {
-    let input: VectorInput = serde_json::from_value(v).map_err(|_| {
-        Error::Format("data did not match any variant of untagged enum VectorInput".into())
-    })?;
-    let dense = input.into_dense()?;
-    validate_dense(path, &dense)?;
-    Ok(QueryTarget::Vector(dense))
 }
 
 /// Body of `POST /points/query/batch`.

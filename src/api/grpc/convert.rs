@@ -146,7 +146,8 @@ fn is_empty_filter(f: &proto::Filter) -> bool {
     f.should.is_empty() && f.must.is_empty() && f.must_not.is_empty() && f.min_should.is_none()
 }
 
-fn filter_json(f: proto::Filter) -> Result<Json> {
+/// A proto filter in REST's JSON form.
+pub(crate) fn filter_json(f: proto::Filter) -> Result<Json> {
     let mut out = Map::new();
     // In gRPC an empty list is "no clause" (REST's `should: []` matches nothing).
     for (key, conditions) in [

@@ -350,7 +350,7 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::points::query(r)?.into_query("")?;
-        let hits = self.engine.collection(&name)?.query(&query)?;
+        let hits = self.engine.query(&name, &query)?;
         Ok(Response::new(QueryResponse {
             result: hits.iter().map(convert::scored_point_out).collect(),
             time: elapsed(start),
@@ -373,11 +373,11 @@ impl Points for PointsService {
             .enumerate()
             .map(|(i, q)| convert::points::query(q)?.into_query(&format!("searches[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        let collection = self.engine.collection(&r.collection_name)?;
+        self.engine.collection(&r.collection_name)?;
         let result = queries
             .iter()
             .map(|q| {
-                let hits = collection.query(q)?;
+                let hits = self.engine.query(&r.collection_name, q)?;
                 Ok(BatchResult {
                     result: hits.iter().map(convert::scored_point_out).collect(),
                 })

@@ -77,8 +77,7 @@ pub async fn query(
     JsonBody(body): JsonBody<QueryRequest>,
 ) -> ApiResult {
     let query = body.into_query("")?;
-    let collection = app.engine.collection(&name)?;
-    let points = collection.query(&query)?;
+    let points = app.engine.query(&name, &query)?;
     Ok(ok(&timer, QueryResponse { points }))
 }
 
@@ -95,10 +94,14 @@ pub async fn query_batch(
         .enumerate()
         .map(|(i, s)| s.into_query(&format!("searches[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    let collection = app.engine.collection(&name)?;
+    app.engine.collection(&name)?;
     let results = queries
         .iter()
-        .map(|q| collection.query(q).map(|points| QueryResponse { points }))
+        .map(|q| {
+            app.engine
+                .query(&name, q)
+                .map(|points| QueryResponse { points })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ok(&timer, results))
 }

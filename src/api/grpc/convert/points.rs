@@ -265,28 +265,137 @@ pub fn count(r: proto::CountPoints) -> Result<CountRequest> {
 }
 
 /// The `query` field in its REST JSON form, so the universal query is parsed in one place.
+/// A proto query in REST's JSON form, which the model then parses and checks once for both
+/// transports.
 fn query_json(q: proto::Query) -> Result<Json> {
     use proto::query::Variant as Q;
     let Some(variant) = q.variant else {
         return Ok(Json::Null);
     };
+    let vector = |v: Option<proto::VectorInput>, what: &str| -> Result<Json> {
+        match v {
+            Some(v) => vector_input_json(v),
+            None => Err(Error::InvalidMessage(format!("{what} is not specified"))),
+        }
+    };
+    let pairs = |c: Option<proto::ContextInput>| -> Result<Json> {
+        let pairs = c.map(|c| c.pairs).unwrap_or_default();
+        Ok(Json::Array(
+            pairs
+                .into_iter()
+                .map(|p| {
+                    Ok(json!({
+                        "positive": vector(p.positive, "ContextInputPair.positive")?,
+                        "negative": vector(p.negative, "ContextInputPair.negative")?,
+                    }))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ))
+    };
     Ok(match variant {
         Q::Nearest(input) => vector_input_json(input)?,
         Q::NearestWithMmr(n) => json!({
-            "nearest": n.nearest.map(vector_input_json).transpose()?,
+            "nearest": vector(n.nearest, "NearestInputWithMmr.nearest")?,
             "mmr": {},
         }),
-        Q::Recommend(_) => json!({ "recommend": {} }),
-        Q::Discover(_) => json!({ "discover": {} }),
-        Q::Context(_) => json!({ "context": {} }),
-        Q::OrderBy(_) => json!({ "order_by": {} }),
-        Q::Fusion(_) => json!({ "fusion": {} }),
-        Q::Rrf(_) => json!({ "rrf": {} }),
-        Q::Sample(_) => json!({ "sample": {} }),
+        Q::Recommend(r) => {
+            let list = |vs: Vec<proto::VectorInput>| -> Result<Json> {
+                Ok(Json::Array(
+                    vs.into_iter()
+                        .map(vector_input_json)
+                        .collect::<Result<Vec<_>>>()?,
+                ))
+            };
+            json!({ "recommend": {
+                "positive": list(r.positive)?,
+                "negative": list(r.negative)?,
+                "strategy": r.strategy.map(strategy_name).transpose()?,
+            }})
+        }
+        Q::Discover(d) => json!({ "discover": {
+            "target": vector(d.target, "DiscoverInput.target")?,
+            "context": pairs(d.context)?,
+        }}),
+        Q::Context(c) => json!({ "context": pairs(Some(c))? }),
+        Q::OrderBy(o) => json!({ "order_by": order_by_json(o)? }),
+        Q::Fusion(f) => match proto::Fusion::try_from(f) {
+            Ok(proto::Fusion::Rrf) => json!({ "fusion": "rrf" }),
+            Ok(proto::Fusion::Dbsf) => json!({ "fusion": "dbsf" }),
+            Err(_) => return Err(Error::InvalidMessage(format!("unknown Fusion value {f}"))),
+        },
+        Q::Rrf(r) => json!({ "rrf": {
+            "k": r.k,
+            "weights": (!r.weights.is_empty()).then_some(r.weights),
+        }}),
+        Q::Sample(s) => match proto::Sample::try_from(s) {
+            Ok(proto::Sample::Random) => json!({ "sample": "random" }),
+            Err(_) => return Err(Error::InvalidMessage(format!("unknown Sample value {s}"))),
+        },
         Q::Formula(_) => json!({ "formula": {} }),
         Q::RelevanceFeedback(_) => json!({ "relevance_feedback": {} }),
         Q::Text(_) => json!({ "text": {} }),
     })
+}
+
+fn strategy_name(s: i32) -> Result<&'static str> {
+    match proto::RecommendStrategy::try_from(s) {
+        Ok(proto::RecommendStrategy::AverageVector) => Ok("average_vector"),
+        Ok(proto::RecommendStrategy::BestScore) => Ok("best_score"),
+        Ok(proto::RecommendStrategy::SumScores) => Ok("sum_scores"),
+        Err(_) => Err(Error::InvalidMessage(format!(
+            "unknown RecommendStrategy value {s}"
+        ))),
+    }
+}
+
+/// A proto `OrderBy` in REST's JSON form.
+pub fn order_by_json(o: proto::OrderBy) -> Result<Json> {
+    use proto::start_from::Value as S;
+    let direction = match o.direction.map(proto::Direction::try_from) {
+        None | Some(Ok(proto::Direction::Asc)) => "asc",
+        Some(Ok(proto::Direction::Desc)) => "desc",
+        Some(Err(_)) => return Err(Error::InvalidMessage("unknown Direction value".into())),
+    };
+    let start_from = match o.start_from.and_then(|s| s.value) {
+        None => Json::Null,
+        Some(S::Float(f)) => json!(f),
+        Some(S::Integer(i)) => json!(i),
+        Some(S::Datetime(d)) => json!(d),
+        Some(S::Timestamp(t)) => {
+            let at = chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)
+                .ok_or_else(|| {
+                    Error::InvalidMessage("StartFrom.timestamp is out of range".into())
+                })?;
+            json!(at.to_rfc3339())
+        }
+    };
+    Ok(json!({ "key": o.key, "direction": direction, "start_from": start_from }))
+}
+
+fn search_params_json(p: proto::SearchParams) -> Json {
+    json!({
+        "hnsw_ef": p.hnsw_ef,
+        "exact": p.exact,
+        "indexed_only": p.indexed_only,
+    })
+}
+
+fn lookup_json(l: proto::LookupLocation) -> Json {
+    json!({ "collection": l.collection_name, "vector": l.vector_name })
+}
+
+/// One proto prefetch (and its own prefetches) in REST's JSON form.
+fn prefetch_json(p: proto::PrefetchQuery) -> Result<Json> {
+    Ok(json!({
+        "prefetch": p.prefetch.into_iter().map(prefetch_json).collect::<Result<Vec<_>>>()?,
+        "query": p.query.map(query_json).transpose()?,
+        "using": p.using,
+        "filter": p.filter.map(crate::api::grpc::convert::filter_json).transpose()?,
+        "params": p.params.map(search_params_json),
+        "score_threshold": p.score_threshold,
+        "limit": p.limit,
+        "lookup_from": p.lookup_from.map(lookup_json),
+    }))
 }
 
 fn vector_input_json(v: proto::VectorInput) -> Result<Json> {
@@ -307,7 +416,15 @@ fn vector_input_json(v: proto::VectorInput) -> Result<Json> {
 
 pub fn query(r: proto::QueryPoints) -> Result<QueryRequest> {
     Ok(QueryRequest {
-        prefetch: (!r.prefetch.is_empty()).then(|| json!([{}])),
+        prefetch: (!r.prefetch.is_empty())
+            .then(|| {
+                r.prefetch
+                    .into_iter()
+                    .map(prefetch_json)
+                    .collect::<Result<Vec<_>>>()
+                    .map(Json::Array)
+            })
+            .transpose()?,
         query: r.query.map(query_json).transpose()?,
         using: r.using,
         filter: opt_filter(r.filter)?,
@@ -317,8 +434,6 @@ pub fn query(r: proto::QueryPoints) -> Result<QueryRequest> {
         offset: r.offset.map(usize_from),
         with_payload: with_payload(r.with_payload)?,
         with_vector: with_vectors(r.with_vectors),
-        lookup_from: r
-            .lookup_from
-            .map(|l| json!({ "collection": l.collection_name, "vector": l.vector_name })),
+        lookup_from: r.lookup_from.map(lookup_json),
     })
 }

@@ -1,0 +1,660 @@
+//! The one query executor: every read that ranks points — the universal query with its prefetch
+//! tree, the legacy recommend and discover endpoints, and the groups variants — runs here.
+//!
+//! A stage without prefetches ranks the collection's points that pass its filter (the parent's
+//! filter included, as Qdrant propagates filters down the tree). A stage with prefetches first
+//! runs them, then either fuses their ranked lists (`rrf`, `dbsf`) or re-ranks the union of
+//! their points with its own query. Example vectors given by id are read from the collection
+//! (or from `lookup_from`), and such ids are left out of the results when they come from the
+//! queried collection itself.
+//!
+//! Scores follow Qdrant's (and the official client's local mode's) definitions: nearest scores
+//! are the distance's score; recommend `best_score`, discover and context combine internal
+//! similarities ([`distance::similarity`]) through Qdrant's fast sigmoid.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+use crate::engine::Engine;
+use crate::engine::collection::{Collection, dimension_error, vector_params};
+use crate::engine::points::PointTable;
+use crate::error::{Error, Result};
+use crate::index::exact::ExactScan;
+use crate::index::{SearchRequest, VectorIndex, distance, filter};
+use crate::model::PointId;
+use crate::model::collection::CollectionConfig;
+use crate::model::filter::{Condition, Filter};
+use crate::model::query::UniversalQuery;
+use crate::model::results::ScoredPoint;
+use crate::model::universal::{
+    ContextPair, Fusion, QueryKind, RecommendStrategy, Stage, VectorRef,
+};
+use crate::model::vectors::Distance;
+
+/// A score computed from one stored vector (bigger is better).
+type RowScore = dyn Fn(&[f32]) -> f32;
+
+/// One ranked point of a stage: its offset in the point table and its score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Hit {
+    pub offset: u32,
+    pub score: f32,
+}
+
+impl Engine {
+    /// Runs a universal query on collection `name` (an alias works too). Example vectors named
+    /// by `lookup_from` are read from their collection first.
+    pub fn query(&self, name: &str, query: &UniversalQuery) -> Result<Vec<ScoredPoint>> {
+        let collection = self.collection(name)?;
+        let query = self.with_lookups(query)?;
+        collection.query(&query)
+    }
+
+    /// `query` with every stage's `lookup_from` examples replaced by their vectors.
+    pub(crate) fn with_lookups(&self, query: &UniversalQuery) -> Result<UniversalQuery> {
+        let mut query = query.clone();
+        self.resolve_lookups(&mut query.root)?;
+        Ok(query)
+    }
+
+    fn resolve_lookups(&self, stage: &mut Stage) -> Result<()> {
+        for p in &mut stage.prefetch {
+            self.resolve_lookups(p)?;
+        }
+        if let Some(lookup) = stage.lookup_from.take() {
+            let other = self.collection(&lookup.collection)?;
+            let vector = lookup.vector.unwrap_or_else(|| stage.using.clone());
+            if let Some(query) = &mut stage.query {
+                let config = other.config.read();
+                let state = other.state.read();
+                vector_params(&config.params.vectors, &vector)?;
+                let mut ignored = HashSet::new();
+                resolve_refs(query, &state.points, &vector, &mut ignored)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Collection {
+    /// Runs a universal query whose `lookup_from` examples are already resolved (see
+    /// [`Engine::query`]); other example ids are read from this collection.
+    pub fn query(&self, query: &UniversalQuery) -> Result<Vec<ScoredPoint>> {
+        let config = self.config.read();
+        let state = self.state.read();
+        let run = Run {
+            config: &config,
+            points: &state.points,
+        };
+        let top = query.offset.saturating_add(query.root.limit);
+        let hits = run.stage(&query.root, None, top)?;
+        Ok(hits
+            .into_iter()
+            .skip(query.offset)
+            .map(|hit| run.scored_point(hit, query))
+            .collect())
+    }
+}
+
+/// One execution over a consistent view of the collection (its locks are held by the caller).
+pub(crate) struct Run<'a> {
+    pub config: &'a CollectionConfig,
+    pub points: &'a PointTable,
+}
+
+impl Run<'_> {
+    pub(crate) fn scored_point(&self, hit: Hit, query: &UniversalQuery) -> ScoredPoint {
+        ScoredPoint {
+            id: self.points.id(hit.offset),
+            version: self.points.version(hit.offset),
+            score: hit.score,
+            payload: query.with_payload.apply(self.points.payload(hit.offset)),
+            vector: crate::engine::reads::vector_output(
+                &self.config.params.vectors,
+                self.points,
+                hit.offset,
+                &query.with_vector,
+            ),
+        }
+    }
+
+    /// The best `top` points of `stage`, under the filter inherited from its parents.
+    pub(crate) fn stage(
+        &self,
+        stage: &Stage,
+        inherited: Option<&Filter>,
+        top: usize,
+    ) -> Result<Vec<Hit>> {
+        let filter = merge_filters(inherited, stage.filter.as_ref());
+        if stage.prefetch.is_empty() {
+            return self.rank(stage, filter.as_ref(), None, top);
+        }
+        let sources = stage
+            .prefetch
+            .iter()
+            .map(|p| self.stage(p, filter.as_ref(), p.limit))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(QueryKind::Fusion(fusion)) = &stage.query {
+            let mut fused = fuse(fusion, &sources, top, self.points);
+            if let Some(t) = stage.score_threshold {
+                fused.retain(|h| h.score >= t);
+            }
+            return Ok(fused);
+        }
+        let candidates: HashSet<u32> = sources.iter().flatten().map(|h| h.offset).collect();
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.rank(stage, filter.as_ref(), Some(&candidates), top)
+    }
+
+    /// Ranks the points that pass `filter` (and, for a rescoring stage, are among `candidates`)
+    /// by the stage's query.
+    fn rank(
+        &self,
+        stage: &Stage,
+        filter: Option<&Filter>,
+        candidates: Option<&HashSet<u32>>,
+        top: usize,
+    ) -> Result<Vec<Hit>> {
+        let points = self.points;
+        let mut excluded = HashSet::new();
+        let query = match &stage.query {
+            None => None,
+            Some(q) => {
+                let mut q = q.clone();
+                if query_uses_vectors(&q) {
+                    vector_params(&self.config.params.vectors, &stage.using)?;
+                    resolve_refs(&mut q, points, &stage.using, &mut excluded)?;
+                }
+                Some(q)
+            }
+        };
+        let accept = |offset: u32| {
+            points.is_live(offset)
+                && candidates.is_none_or(|c| c.contains(&offset))
+                && (excluded.is_empty() || !excluded.contains(&points.id(offset)))
+                && filter.is_none_or(|f| filter::matches(f, &points.view(offset)))
+        };
+        let Some(query) = query else {
+            return Ok(points
+                .iter_from(None)
+                .filter(|(_, off)| accept(*off))
+                .take(top)
+                .map(|(_, offset)| Hit { offset, score: 1.0 })
+                .collect());
+        };
+        match query {
+            QueryKind::Sample => Ok(sample(points, &accept, top)),
+            QueryKind::OrderBy(_) => Err(Error::BadRequest(
+                "query variant `order_by` is not supported by Quiver yet".into(),
+            )),
+            QueryKind::Fusion(_) => Err(Error::BadRequest(
+                "Fusion queries need prefetches: add at least one prefetch to fuse".into(),
+            )),
+            QueryKind::Nearest(v) => self.nearest(stage, dense(v), &accept, top),
+            QueryKind::Recommend {
+                positive,
+                negative,
+                strategy: RecommendStrategy::AverageVector,
+            } => {
+                let target = average_vector(&dense_all(positive), &dense_all(negative));
+                self.nearest(stage, target, &accept, top)
+            }
+            QueryKind::Recommend {
+                positive,
+                negative,
+                strategy,
+            } => {
+                let d = self.distance(stage)?;
+                let positive = self.examples(stage, dense_all(positive))?;
+                let negative = self.examples(stage, dense_all(negative))?;
+                let score: Box<RowScore> = match strategy {
+                    RecommendStrategy::BestScore => Box::new(move |row| {
+                        let best = |examples: &[Vec<f32>]| {
+                            examples
+                                .iter()
+                                .map(|e| distance::similarity(d, e, row))
+                                .fold(f32::NEG_INFINITY, f32::max)
+                        };
+                        let (pos, neg) = (best(&positive), best(&negative));
+                        if pos > neg {
+                            scaled_fast_sigmoid(pos)
+                        } else {
+                            -scaled_fast_sigmoid(neg)
+                        }
+                    }),
+                    _ => Box::new(move |row| {
+                        let sum = |examples: &[Vec<f32>]| {
+                            examples
+                                .iter()
+                                .map(|e| distance::similarity(d, e, row))
+                                .sum::<f32>()
+                        };
+                        sum(&positive) - sum(&negative)
+                    }),
+                };
+                self.scored_scan(stage, &*score, &accept, top)
+            }
+            QueryKind::Discover { target, context } => {
+                let d = self.distance(stage)?;
+                let target = self.examples(stage, vec![dense(target)])?.remove(0);
+                let pairs = self.pairs(stage, context)?;
+                let score = move |row: &[f32]| {
+                    let rank: i32 = pairs
+                        .iter()
+                        .map(|(p, n)| {
+                            let (p, n) = (
+                                distance::similarity(d, p, row),
+                                distance::similarity(d, n, row),
+                            );
+                            match p.partial_cmp(&n) {
+                                Some(Ordering::Greater) => 1,
+                                Some(Ordering::Equal) => 0,
+                                _ => -1,
+                            }
+                        })
+                        .sum();
+                    rank as f32 + scaled_fast_sigmoid(distance::similarity(d, &target, row))
+                };
+                self.scored_scan(stage, &score, &accept, top)
+            }
+            QueryKind::Context(context) => {
+                let d = self.distance(stage)?;
+                let pairs = self.pairs(stage, context)?;
+                if pairs.is_empty() {
+                    return Err(Error::BadRequest(
+                        "A context query needs at least one context pair".into(),
+                    ));
+                }
+                let score = move |row: &[f32]| {
+                    pairs
+                        .iter()
+                        .map(|(p, n)| {
+                            let diff = distance::similarity(d, p, row)
+                                - distance::similarity(d, n, row)
+                                - f32::EPSILON;
+                            fast_sigmoid(diff.min(0.0))
+                        })
+                        .sum()
+                };
+                self.scored_scan(stage, &score, &accept, top)
+            }
+        }
+    }
+
+    fn distance(&self, stage: &Stage) -> Result<Distance> {
+        Ok(vector_params(&self.config.params.vectors, &stage.using)?.distance)
+    }
+
+    /// Checks the examples' dimension and prepares them for the distance.
+    fn examples(&self, stage: &Stage, vectors: Vec<Vec<f32>>) -> Result<Vec<Vec<f32>>> {
+        let params = vector_params(&self.config.params.vectors, &stage.using)?;
+        vectors
+            .into_iter()
+            .map(|mut v| {
+                if v.len() != params.size as usize {
+                    return Err(dimension_error(params.size as usize, v.len(), &stage.using));
+                }
+                distance::preprocess(params.distance, &mut v);
+                Ok(v)
+            })
+            .collect()
+    }
+
+    fn pairs(&self, stage: &Stage, context: Vec<ContextPair>) -> Result<Vec<(Vec<f32>, Vec<f32>)>> {
+        context
+            .into_iter()
+            .map(|pair| {
+                let mut both =
+                    self.examples(stage, vec![dense(pair.positive), dense(pair.negative)])?;
+                let negative = both.pop().unwrap_or_default();
+                let positive = both.pop().unwrap_or_default();
+                Ok((positive, negative))
+            })
+            .collect()
+    }
+
+    /// Nearest neighbours of `vector` by the stage's vector, with its score threshold.
+    fn nearest(
+        &self,
+        stage: &Stage,
+        vector: Vec<f32>,
+        accept: &dyn Fn(u32) -> bool,
+        top: usize,
+    ) -> Result<Vec<Hit>> {
+        let params = vector_params(&self.config.params.vectors, &stage.using)?;
+        let mut vector = vector;
+        if vector.len() != params.size as usize {
+            return Err(dimension_error(
+                params.size as usize,
+                vector.len(),
+                &stage.using,
+            ));
+        }
+        distance::preprocess(params.distance, &mut vector);
+        let Some(store) = self.points.store(&stage.using) else {
+            return Ok(Vec::new());
+        };
+        let points = self.points;
+        let tie_key = |offset: u32| points.id(offset);
+        let request = SearchRequest {
+            query: &vector,
+            distance: params.distance,
+            top,
+            accept,
+            score_threshold: stage.score_threshold,
+            tie_key: &tie_key,
+        };
+        Ok(ExactScan { store }
+            .search(&request)
+            .into_iter()
+            .map(|h| Hit {
+                offset: h.offset,
+                score: h.score,
+            })
+            .collect())
+    }
+
+    /// Scores every eligible point with `score` (bigger is better), keeps those above the
+    /// stage's threshold, best first (ties by point id).
+    fn scored_scan(
+        &self,
+        stage: &Stage,
+        score: &RowScore,
+        accept: &dyn Fn(u32) -> bool,
+        top: usize,
+    ) -> Result<Vec<Hit>> {
+        let Some(store) = self.points.store(&stage.using) else {
+            return Ok(Vec::new());
+        };
+        let mut hits: Vec<Hit> = (0..store.len() as u32)
+            .filter(|&offset| accept(offset))
+            .filter_map(|offset| {
+                let row = store.get(offset)?;
+                let s = score(row);
+                if stage.score_threshold.is_some_and(|t| s <= t) || s.is_nan() {
+                    return None;
+                }
+                Some(Hit { offset, score: s })
+            })
+            .collect();
+        let points = self.points;
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| points.id(a.offset).cmp(&points.id(b.offset)))
+        });
+        hits.truncate(top);
+        Ok(hits)
+    }
+}
+
+/// Whether a query reads vectors (and so needs `using` to name one).
+fn query_uses_vectors(q: &QueryKind) -> bool {
+    !matches!(
+        q,
+        QueryKind::OrderBy(_) | QueryKind::Fusion(_) | QueryKind::Sample
+    )
+}
+
+/// Both filters must hold (the parent's is propagated into its prefetches).
+pub(crate) fn merge_filters(outer: Option<&Filter>, inner: Option<&Filter>) -> Option<Filter> {
+    match (outer, inner) {
+        (None, None) => None,
+        (Some(f), None) | (None, Some(f)) => Some(f.clone()),
+        (Some(a), Some(b)) => Some(Filter {
+            must: Some(vec![
+                Condition::Filter(a.clone()),
+                Condition::Filter(b.clone()),
+            ]),
+            ..Filter::default()
+        }),
+    }
+}
+
+/// Replaces point-id examples by their vectors (named `vector`) from `points`, recording the ids.
+pub(crate) fn resolve_refs(
+    q: &mut QueryKind,
+    points: &PointTable,
+    vector: &str,
+    mentioned: &mut HashSet<PointId>,
+) -> Result<()> {
+    let mut resolve = |r: &mut VectorRef| -> Result<()> {
+        if let VectorRef::Point(id) = r {
+            let offset = points
+                .offset(id)
+                .ok_or_else(|| Error::NotFound(format!("No point with id {id} found")))?;
+            let v = points.vector(offset, vector).ok_or_else(|| {
+                Error::BadInput(format!(
+                    "Point {id} has no vector named `{vector}` to use as an example"
+                ))
+            })?;
+            mentioned.insert(*id);
+            *r = VectorRef::Dense(v.to_vec());
+        }
+        Ok(())
+    };
+    match q {
+        QueryKind::Nearest(v) => resolve(v),
+        QueryKind::Recommend {
+            positive, negative, ..
+        } => positive
+            .iter_mut()
+            .chain(negative.iter_mut())
+            .try_for_each(resolve),
+        QueryKind::Discover { target, context } => {
+            resolve(target)?;
+            context
+                .iter_mut()
+                .try_for_each(|p| resolve(&mut p.positive).and_then(|_| resolve(&mut p.negative)))
+        }
+        QueryKind::Context(context) => context
+            .iter_mut()
+            .try_for_each(|p| resolve(&mut p.positive).and_then(|_| resolve(&mut p.negative))),
+        QueryKind::OrderBy(_) | QueryKind::Fusion(_) | QueryKind::Sample => Ok(()),
+    }
+}
+
+fn dense(v: VectorRef) -> Vec<f32> {
+    match v {
+        VectorRef::Dense(d) => d,
+        // resolve_refs ran before: ids are vectors by now.
+        VectorRef::Point(_) => Vec::new(),
+    }
+}
+
+fn dense_all(v: Vec<VectorRef>) -> Vec<Vec<f32>> {
+    v.into_iter().map(dense).collect()
+}
+
+/// `avg(positive) + (avg(positive) - avg(negative))`, or `avg(positive)` without negatives.
+fn average_vector(positive: &[Vec<f32>], negative: &[Vec<f32>]) -> Vec<f32> {
+    let mean = |vs: &[Vec<f32>]| -> Vec<f32> {
+        let dim = vs.iter().map(Vec::len).max().unwrap_or(0);
+        let mut sum = vec![0.0f32; dim];
+        for v in vs {
+            for (s, x) in sum.iter_mut().zip(v) {
+                *s += x;
+            }
+        }
+        let n = vs.len().max(1) as f32;
+        sum.iter().map(|s| s / n).collect()
+    };
+    let pos = mean(positive);
+    if negative.is_empty() {
+        return pos;
+    }
+    let neg = mean(negative);
+    pos.iter().zip(&neg).map(|(p, n)| p + p - n).collect()
+}
+
+fn fast_sigmoid(x: f32) -> f32 {
+    if x.is_nan() || x.is_infinite() {
+        return x;
+    }
+    x / (1.0 + x.abs())
+}
+
+fn scaled_fast_sigmoid(x: f32) -> f32 {
+    0.5 * (fast_sigmoid(x) + 1.0)
+}
+
+/// Up to `top` eligible points in random order, each scored 1.
+fn sample(points: &PointTable, accept: &dyn Fn(u32) -> bool, top: usize) -> Vec<Hit> {
+    let mut eligible: Vec<u32> = points
+        .iter_from(None)
+        .map(|(_, off)| off)
+        .filter(|&off| accept(off))
+        .collect();
+    let mut seed = [0u8; 8];
+    // Sampling needs no cryptographic randomness; a failed OS call just gives a fixed order.
+    let _ = getrandom::fill(&mut seed);
+    let mut state = u64::from_le_bytes(seed) | 1;
+    let mut next = move || {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let n = eligible.len();
+    for i in 0..n.min(top) {
+        let j = i + (next() % (n - i) as u64) as usize;
+        eligible.swap(i, j);
+    }
+    eligible.truncate(top);
+    eligible
+        .into_iter()
+        .map(|offset| Hit { offset, score: 1.0 })
+        .collect()
+}
+
+/// Combines ranked lists: RRF by rank, DBSF by normalised score. Points keep the order in which
+/// they first appear among equal fused scores.
+fn fuse(fusion: &Fusion, sources: &[Vec<Hit>], top: usize, _points: &PointTable) -> Vec<Hit> {
+    let mut order: Vec<u32> = Vec::new();
+    let mut scores: HashMap<u32, f32> = HashMap::new();
+    let mut add = |offset: u32, s: f32| {
+        scores
+            .entry(offset)
+            .and_modify(|total| *total += s)
+            .or_insert_with(|| {
+                order.push(offset);
+                s
+            });
+    };
+    match fusion {
+        Fusion::Rrf { k, weights } => {
+            for (i, source) in sources.iter().enumerate() {
+                let weight = weights
+                    .as_ref()
+                    .and_then(|w| w.get(i))
+                    .copied()
+                    .unwrap_or(1.0);
+                for (rank, hit) in source.iter().enumerate() {
+                    let s = if weight <= 0.0 {
+                        0.0
+                    } else {
+                        1.0 / ((rank as f32 + 1.0) / weight + *k as f32 - 1.0)
+                    };
+                    add(hit.offset, s);
+                }
+            }
+        }
+        Fusion::Dbsf => {
+            for source in sources.iter().filter(|s| !s.is_empty()) {
+                for (offset, s) in dbsf_normalise(source) {
+                    add(offset, s);
+                }
+            }
+        }
+    }
+    let mut fused: Vec<Hit> = order
+        .into_iter()
+        .map(|offset| Hit {
+            offset,
+            score: scores[&offset],
+        })
+        .collect();
+    // A stable sort keeps first-appearance order among equal scores.
+    fused.sort_by(|a, b| b.score.total_cmp(&a.score));
+    fused.truncate(top);
+    fused
+}
+
+/// DBSF: each score mapped from [mean - 3σ, mean + 3σ] to [0, 1] (σ of the sample); a single
+/// result or zero spread gives 0.5.
+fn dbsf_normalise(source: &[Hit]) -> Vec<(u32, f32)> {
+    if source.len() == 1 {
+        return vec![(source[0].offset, 0.5)];
+    }
+    let n = source.len() as f64;
+    let mean = source.iter().map(|h| h.score as f64).sum::<f64>() / n;
+    let variance = source
+        .iter()
+        .map(|h| (h.score as f64 - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    if variance == 0.0 {
+        return source.iter().map(|h| (h.offset, 0.5)).collect();
+    }
+    let sd = variance.sqrt();
+    let (low, high) = (mean - 3.0 * sd, mean + 3.0 * sd);
+    source
+        .iter()
+        .map(|h| (h.offset, ((h.score as f64 - low) / (high - low)) as f32))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(offsets: &[u32]) -> Vec<Hit> {
+        offsets
+            .iter()
+            .enumerate()
+            .map(|(i, &offset)| Hit {
+                offset,
+                score: 1.0 - i as f32 * 0.1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rrf_sums_reciprocal_ranks() {
+        let table = PointTable::new(&Default::default());
+        let fused = fuse(
+            &Fusion::Rrf {
+                k: 2,
+                weights: None,
+            },
+            &[hits(&[1, 2]), hits(&[2, 3])],
+            10,
+            &table,
+        );
+        let ids: Vec<u32> = fused.iter().map(|h| h.offset).collect();
+        assert_eq!(ids, [2, 1, 3]);
+        assert!((fused[0].score - (1.0 / 3.0 + 1.0 / 2.0)).abs() < 1e-6);
+        assert!((fused[1].score - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn dbsf_of_one_result_is_one_half() {
+        assert_eq!(dbsf_normalise(&hits(&[4])), vec![(4, 0.5)]);
+    }
+
+    #[test]
+    fn average_vector_pushes_away_from_negatives() {
+        let v = average_vector(&[vec![1.0, 0.0], vec![3.0, 0.0]], &[vec![0.0, 2.0]]);
+        assert_eq!(v, vec![4.0, -2.0]);
+    }
+
+    #[test]
+    fn sigmoids_match_qdrant() {
+        assert_eq!(fast_sigmoid(1.0), 0.5);
+        assert_eq!(scaled_fast_sigmoid(0.0), 0.5);
+        assert_eq!(fast_sigmoid(-3.0), -0.75);
+    }
+}
