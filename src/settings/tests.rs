@@ -100,6 +100,7 @@ fn built_in_defaults_match_qdrant() {
         (&svc.api_key, &svc.alt_api_key, &svc.read_only_api_key),
         (&None, &None, &None)
     );
+    assert!(!svc.verify_https_client_certificate);
     assert_eq!(s.tls.cert, Path::new("./tls/cert.pem"));
     assert_eq!(s.tls.key, Path::new("./tls/key.pem"));
     assert_eq!(s.tls.ca_cert, Path::new("./tls/cacert.pem"));
