@@ -39,6 +39,7 @@ pub struct Server {
     engine: Arc<Engine>,
     auth: Arc<Auth>,
     source: SettingsSource,
+    tls: Option<Arc<ReloadingTls>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     grpc_task: Option<JoinHandle<()>>,
@@ -229,6 +230,7 @@ impl Server {
             engine,
             auth,
             source,
+            tls,
             shutdown: Some(tx),
             task,
             grpc_task,
@@ -267,7 +269,12 @@ impl Server {
 
     /// Re-reads settings from the server's source and swaps in the new API keys. An invalid
     /// configuration keeps the current keys; the error says why. Returns the number of keys.
+    /// With TLS on, also re-reads the certificate files (they are watched anyway); that outcome
+    /// is logged, not returned, and a failure keeps the current certificate.
     pub fn reload(&self) -> std::result::Result<usize, String> {
+        if let Some(tls) = &self.tls {
+            let _ = tls.reload();
+        }
         reload(&self.auth, &self.source)
     }
 
