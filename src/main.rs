@@ -1,5 +1,5 @@
 //! The `quiver` command: parse flags, load settings, run the server until Ctrl-C or SIGTERM
-//! (SIGHUP reloads API keys); `quiver keys generate` prints a new API key.
+//! (SIGHUP reloads API keys and TLS certificates); `quiver keys generate` prints a new API key.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -149,7 +149,7 @@ fn main() -> ExitCode {
     })
 }
 
-/// Waits for Ctrl-C or SIGTERM, reloading API keys on every SIGHUP meanwhile.
+/// Waits for Ctrl-C or SIGTERM, reloading keys and TLS certificates on every SIGHUP meanwhile.
 async fn run_until_shutdown(server: &Server) {
     #[cfg(unix)]
     {

@@ -35,11 +35,19 @@ async fn invalid_key_entry_stops_startup_naming_the_entry_not_the_key() {
 }
 
 #[tokio::test]
-async fn enabled_tls_stops_startup_until_tls_is_served() {
+async fn enabled_tls_with_a_missing_cert_file_stops_startup_naming_the_file() {
     let mut settings = Settings::in_memory();
     settings.service.enable_tls = true;
+    let missing =
+        std::env::temp_dir().join(format!("quiver-no-such-cert-{}.pem", std::process::id()));
+    settings.tls.cert = missing.clone();
     let err = Server::start(&settings).await.err().expect("refused");
-    assert!(err.to_string().contains("service.enable_tls"));
+    let message = err.to_string();
+    assert!(message.contains("tls.cert"), "{message}");
+    assert!(
+        message.contains(&missing.display().to_string()),
+        "{message}"
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Running a server: open storage, build the engine, bind the REST and gRPC listeners, shut both
-//! down cleanly together.
+//! Running a server: open storage, build the engine, bind the REST and gRPC listeners (over TLS
+//! when `service.enable_tls` is true, see [`tls`]), shut both down cleanly together.
 //!
 //! [`Server`] is also the embedding API (re-exported from the crate root): a Rust program or
 //! test starts one in-process, reads its address, and shuts it down.
@@ -9,9 +9,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::server::TcpIncoming;
 
 use crate::api::grpc;
 use crate::api::rest::{self, AppState};
@@ -22,13 +26,20 @@ use crate::model::collection::{CollectionDefaults, HnswConfig, OptimizersConfig,
 use crate::settings::Settings;
 use crate::storage::Storage;
 
+pub mod tls;
+
+use tls::{ReloadingTls, TlsListener, Transport};
+
 /// A running Quiver server.
 pub struct Server {
     rest_addr: SocketAddr,
     grpc_addr: Option<SocketAddr>,
+    /// `https` when TLS is on, else `http`.
+    scheme: &'static str,
     engine: Arc<Engine>,
     auth: Arc<Auth>,
     source: SettingsSource,
+    tls: Option<Arc<ReloadingTls>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     grpc_task: Option<JoinHandle<()>>,
@@ -112,20 +123,6 @@ fn collection_defaults(settings: &Settings) -> CollectionDefaults {
     }
 }
 
-/// Refuses settings that ask for protection this build does not provide yet: serving without
-/// the TLS a user configured would be worse than not starting.
-fn refuse_unimplemented(settings: &Settings) -> Result<()> {
-    let service = &settings.service;
-    if service.enable_tls {
-        return Err(Error::BadInput(
-            "service.enable_tls is true, but this Quiver build does not serve TLS yet; \
-             set it to false (or terminate TLS in a proxy) to start"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
 impl Server {
     /// Starts a server as `settings` describe: opens (or, for `:memory:`, skips) storage,
     /// restores every collection, and binds `service.host:service.http_port` for REST and
@@ -138,8 +135,12 @@ impl Server {
     /// Like [`Server::start`], reloading API keys from `source` when its files (or the keys
     /// file) change and when [`Server::reload`] is called (the binary calls it on SIGHUP).
     pub async fn start_with_source(settings: &Settings, source: SettingsSource) -> Result<Server> {
-        refuse_unimplemented(settings)?;
         let auth = Arc::new(Auth::from_settings(&settings.service)?);
+        // Loaded before anything is opened or bound: a bad file stops start-up cleanly.
+        let tls = match settings.service.enable_tls {
+            true => Some(ReloadingTls::load(settings)?),
+            false => None,
+        };
         let storage = if settings.is_in_memory() {
             Storage::in_memory()
         } else {
@@ -174,21 +175,48 @@ impl Server {
             let engine = engine.clone();
             let auth = auth.clone();
             let signal = stopped(stop_rx.clone());
+            let tls = tls.clone();
             tokio::spawn(async move {
-                if let Err(e) = grpc::serve(engine, auth, listener, max_body_bytes, signal).await {
+                let served = match tls {
+                    Some(tls) => {
+                        let accepted = tls::accept(listener, tls, Transport::Grpc);
+                        let incoming = ReceiverStream::new(accepted).map(Ok::<_, std::io::Error>);
+                        grpc::serve(engine, auth, incoming, max_body_bytes, signal).await
+                    }
+                    None => {
+                        let incoming = TcpIncoming::from(listener);
+                        grpc::serve(engine, auth, incoming, max_body_bytes, signal).await
+                    }
+                };
+                if let Err(e) = served {
                     tracing::error!("gRPC server on {addr} stopped: {e}");
                 }
             })
         });
         let rest_signal = stopped(stop_rx.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(rest_signal)
-            .await
-        });
+        let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let task = match &tls {
+            Some(tls) => {
+                let listener = TlsListener::new(listener, tls.clone())
+                    .map_err(|e| Error::Internal(format!("cannot read the bound address: {e}")))?
+                    // A no-op tap: axum provides `ConnectInfo<SocketAddr>` for a custom listener
+                    // through `TapIo`, so the REST auth guard sees the client's address.
+                    .tap_io(|_| {});
+                tokio::spawn(async move {
+                    axum::serve(listener, make_service)
+                        .with_graceful_shutdown(rest_signal)
+                        .await
+                })
+            }
+            None => tokio::spawn(async move {
+                axum::serve(listener, make_service)
+                    .with_graceful_shutdown(rest_signal)
+                    .await
+            }),
+        };
+        if let Some(tls) = &tls {
+            tokio::spawn(tls.clone().watch(stopped(stop_rx.clone())));
+        }
         tokio::spawn(watch_files(
             auth.clone(),
             source.clone(),
@@ -198,9 +226,11 @@ impl Server {
         Ok(Server {
             rest_addr,
             grpc_addr,
+            scheme: if tls.is_some() { "https" } else { "http" },
             engine,
             auth,
             source,
+            tls,
             shutdown: Some(tx),
             task,
             grpc_task,
@@ -217,9 +247,9 @@ impl Server {
         self.rest_addr
     }
 
-    /// `http://host:port` of the REST API.
+    /// `http://host:port` of the REST API (`https://` with TLS).
     pub fn rest_url(&self) -> String {
-        format!("http://{}", self.rest_addr)
+        format!("{}://{}", self.scheme, self.rest_addr)
     }
 
     /// Where the gRPC API listens, if `service.grpc_port` is set.
@@ -227,9 +257,9 @@ impl Server {
         self.grpc_addr
     }
 
-    /// `http://host:port` of the gRPC API, if it is served.
+    /// `http://host:port` of the gRPC API (`https://` with TLS), if it is served.
     pub fn grpc_url(&self) -> Option<String> {
-        self.grpc_addr.map(|a| format!("http://{a}"))
+        self.grpc_addr.map(|a| format!("{}://{a}", self.scheme))
     }
 
     /// The authenticator: the key ring in force and per-key use counts.
@@ -239,7 +269,12 @@ impl Server {
 
     /// Re-reads settings from the server's source and swaps in the new API keys. An invalid
     /// configuration keeps the current keys; the error says why. Returns the number of keys.
+    /// With TLS on, also re-reads the certificate files (they are watched anyway); that outcome
+    /// is logged, not returned, and a failure keeps the current certificate.
     pub fn reload(&self) -> std::result::Result<usize, String> {
+        if let Some(tls) = &self.tls {
+            let _ = tls.reload();
+        }
         reload(&self.auth, &self.source)
     }
 

@@ -168,8 +168,12 @@ pub struct ServiceSettings {
     pub max_workers: usize,
     #[serde(deserialize_with = "leaf")]
     pub enable_cors: bool,
+    /// Serve REST and gRPC over TLS with the files in [`TlsSettings`].
     #[serde(deserialize_with = "leaf")]
     pub enable_tls: bool,
+    /// With `enable_tls`: require a client certificate signed by `tls.ca_cert` (REST and gRPC).
+    #[serde(deserialize_with = "leaf")]
+    pub verify_https_client_certificate: bool,
     /// Full access. Auth is on when any of the three keys is `Some`; none is ever empty.
     #[serde(deserialize_with = "leaf")]
     pub api_key: Option<String>,
@@ -213,16 +217,22 @@ pub struct AuthThrottleSettings {
     pub cooldown_sec: u64,
 }
 
-/// The `tls` section, used when `service.enable_tls` is true.
+/// The `tls` section, used when `service.enable_tls` is true. The files are PEM; the server
+/// watches them and picks up changes without a restart (see `server::tls`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct TlsSettings {
+    /// Certificate chain, server certificate first.
     #[serde(deserialize_with = "leaf")]
     pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
     #[serde(deserialize_with = "leaf")]
     pub key: PathBuf,
+    /// CA certificates that client certificates must chain to, used when
+    /// `service.verify_https_client_certificate` is true.
     #[serde(deserialize_with = "leaf")]
     pub ca_cert: PathBuf,
-    /// Seconds between re-reads of `cert`/`key` by the REST server; `None` = never. At least 1.
+    /// Seconds after which the files are re-read even if they look unchanged; `None` = only on
+    /// change. At least 1.
     #[serde(deserialize_with = "leaf")]
     pub cert_ttl: Option<u64>,
 }
@@ -352,6 +362,7 @@ impl fmt::Debug for ServiceSettings {
             max_workers,
             enable_cors,
             enable_tls,
+            verify_https_client_certificate,
             api_key,
             alt_api_key,
             read_only_api_key,
@@ -370,6 +381,10 @@ impl fmt::Debug for ServiceSettings {
             .field("max_workers", max_workers)
             .field("enable_cors", enable_cors)
             .field("enable_tls", enable_tls)
+            .field(
+                "verify_https_client_certificate",
+                verify_https_client_certificate,
+            )
             .field("api_key", &redact(api_key))
             .field("alt_api_key", &redact(alt_api_key))
             .field("read_only_api_key", &redact(read_only_api_key))

@@ -100,6 +100,7 @@ fn built_in_defaults_match_qdrant() {
         (&svc.api_key, &svc.alt_api_key, &svc.read_only_api_key),
         (&None, &None, &None)
     );
+    assert!(!svc.verify_https_client_certificate);
     assert_eq!(s.tls.cert, Path::new("./tls/cert.pem"));
     assert_eq!(s.tls.key, Path::new("./tls/key.pem"));
     assert_eq!(s.tls.ca_cert, Path::new("./tls/cacert.pem"));
@@ -465,4 +466,22 @@ fn api_keys_are_redacted_in_debug_output() {
     let debug = format!("{s:?}");
     assert!(!debug.contains("hunter2"), "{debug}");
     assert!(debug.contains("api_key: Some(\"<redacted>\")"), "{debug}");
+}
+
+#[test]
+fn client_certificates_need_a_ca_file_when_tls_is_on() {
+    let dir = ScratchDir::new();
+    let message = load_error(
+        &dir,
+        None,
+        &[
+            ("QDRANT__SERVICE__ENABLE_TLS", "true"),
+            ("QDRANT__SERVICE__VERIFY_HTTPS_CLIENT_CERTIFICATE", "true"),
+            ("QDRANT__TLS__CA_CERT", ""),
+        ],
+    );
+    let expected = "tls.ca_cert: expected a non-empty path when \
+                    service.verify_https_client_certificate is true";
+    assert!(message.contains(expected), "{message}");
+    assert!(message.contains("QDRANT__TLS__CA_CERT"), "{message}");
 }

@@ -161,6 +161,14 @@ pub(super) fn validate(settings: &Settings, tree: &Map<String, Value>) -> Vec<St
             &tls.cert,
         );
         check(!tls.key.as_os_str().is_empty(), "tls.key", needed, &tls.key);
+        if service.verify_https_client_certificate {
+            check(
+                !tls.ca_cert.as_os_str().is_empty(),
+                "tls.ca_cert",
+                "a non-empty path when service.verify_https_client_certificate is true",
+                &tls.ca_cert,
+            );
+        }
     }
     if let Some(cert_ttl) = tls.cert_ttl {
         check(

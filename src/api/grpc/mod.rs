@@ -17,9 +17,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_stream::Stream;
 use tonic::codec::CompressionEncoding;
-use tonic::transport::server::TcpIncoming;
+use tonic::transport::server::Connected;
 
 use crate::auth::Auth;
 use crate::engine::Engine;
@@ -44,15 +45,22 @@ pub(crate) fn elapsed(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-/// Serves every gRPC service on `listener` until `shutdown` resolves, then lets in-flight
-/// calls finish. `max_message_bytes` caps a decoded request (`service.max_request_size_mb`).
-pub async fn serve(
+/// Serves every gRPC service on the connections `incoming` yields (plain TCP or TLS) until
+/// `shutdown` resolves, then lets in-flight calls finish. `max_message_bytes` caps a decoded
+/// request (`service.max_request_size_mb`). The auth layer reads the client's address from
+/// `TcpConnectInfo`, so a connection type must report its addresses as that.
+pub async fn serve<I, IO, IE>(
     engine: Arc<Engine>,
     auth: Arc<Auth>,
-    listener: TcpListener,
+    incoming: I,
     max_message_bytes: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), tonic::transport::Error> {
+) -> Result<(), tonic::transport::Error>
+where
+    I: Stream<Item = Result<IO, IE>>,
+    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     use proto::collections_server::CollectionsServer;
     use proto::points_server::PointsServer;
     use proto::qdrant_server::QdrantServer;
@@ -107,6 +115,6 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await
 }
