@@ -286,7 +286,12 @@ pub fn build_stage(parts: StageParts, path: &str) -> Result<Stage> {
         None => None,
         Some(q) => Some(parse_query(q, &join(path, "query"))?),
     };
-    if query.is_none() && prefetch.is_empty() && parts.score_threshold.is_some() {
+    if query.is_none() && !prefetch.is_empty() {
+        return Err(Error::BadRequest(
+            "A query is needed to merge the prefetches. Can't have prefetches without defining a query.".into(),
+        ));
+    }
+    if query.is_none() && parts.score_threshold.is_some() {
         return Err(Error::BadRequest(
             "A query is needed to use the score_threshold. Can't have score_threshold without defining a query.".into(),
         ));
