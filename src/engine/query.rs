@@ -15,6 +15,8 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+use serde_json::Value;
+
 use crate::engine::Engine;
 use crate::engine::collection::{Collection, dimension_error, vector_params};
 use crate::engine::points::PointTable;
@@ -24,7 +26,9 @@ use crate::index::{SearchRequest, VectorIndex, distance, filter};
 use crate::model::PointId;
 use crate::model::collection::CollectionConfig;
 use crate::model::filter::{Condition, Filter};
-use crate::model::query::UniversalQuery;
+use crate::model::json_path::JsonPath;
+use crate::model::legacy::{GroupsQuery, PointGroup};
+use crate::model::query::{RetrieveQuery, UniversalQuery};
 use crate::model::results::ScoredPoint;
 use crate::model::universal::{
     ContextPair, Fusion, QueryKind, RecommendStrategy, Stage, VectorRef,
@@ -74,6 +78,115 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+impl Engine {
+    /// Runs a grouped query on collection `name`: the query ranks every point, then hits are
+    /// grouped by their value(s) at `group_by` in rank order — the first `limit` groups, each
+    /// with at most `group_size` hits — and each group's id is looked up in `with_lookup`.
+    pub fn query_groups(&self, name: &str, query: &GroupsQuery) -> Result<Vec<PointGroup>> {
+        let collection = self.collection(name)?;
+        let resolved = self.with_lookups(&query.query)?;
+        let mut groups = collection.groups(&resolved, query)?;
+        if let Some(lookup) = &query.with_lookup {
+            let other = self.collection(&lookup.collection)?;
+            for group in &mut groups {
+                let Ok(id) = serde_json::from_value::<PointId>(group.id.clone()) else {
+                    continue;
+                };
+                group.lookup = other
+                    .retrieve(&RetrieveQuery {
+                        ids: vec![id],
+                        with_payload: lookup.with_payload.clone(),
+                        with_vector: lookup.with_vector.clone(),
+                    })
+                    .into_iter()
+                    .next();
+            }
+        }
+        Ok(groups)
+    }
+}
+
+impl Collection {
+    fn groups(&self, query: &UniversalQuery, groups: &GroupsQuery) -> Result<Vec<PointGroup>> {
+        let config = self.config.read();
+        let state = self.state.read();
+        let run = Run {
+            config: &config,
+            points: &state.points,
+        };
+        // Every point is a candidate: a group may need hits from deep in the ranking.
+        let everything = state.points.len().max(1);
+        let mut root = query.root.clone();
+        widen_limits(&mut root, everything);
+        let hits = run.stage(&root, None, everything)?;
+        let mut out: Vec<PointGroup> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for hit in hits {
+            let Some(keys) = group_keys(state.points.payload(hit.offset), &groups.group_by) else {
+                continue;
+            };
+            let point = run.scored_point(hit, query);
+            for key in keys {
+                let tag = key.to_string();
+                let at = *index.entry(tag).or_insert_with(|| {
+                    out.push(PointGroup {
+                        id: key.clone(),
+                        hits: Vec::new(),
+                        lookup: None,
+                    });
+                    out.len() - 1
+                });
+                if out[at].hits.len() < groups.group_size {
+                    out[at].hits.push(point.clone());
+                }
+            }
+        }
+        out.truncate(groups.limit);
+        Ok(out)
+    }
+}
+
+/// Sets the limit of a stage and all its prefetches.
+fn widen_limits(stage: &mut Stage, limit: usize) {
+    stage.limit = limit;
+    for p in &mut stage.prefetch {
+        widen_limits(p, limit);
+    }
+}
+
+/// The distinct group ids a point belongs to (payload order), or `None` when it has no value at
+/// the key or any value is not a string or an integer — such a point joins no group, as in
+/// Qdrant.
+fn group_keys(payload: &crate::model::Payload, key: &JsonPath) -> Option<Vec<Value>> {
+    // A selected array stands for its elements, one level deep.
+    let values: Vec<&Value> = key
+        .select(payload)
+        .into_iter()
+        .flat_map(|v| match v {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        })
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    let mut keys: Vec<Value> = Vec::new();
+    for v in values {
+        let ok = match v {
+            Value::String(_) => true,
+            Value::Number(n) => n.is_i64() || n.is_u64(),
+            _ => false,
+        };
+        if !ok {
+            return None;
+        }
+        if !keys.contains(v) {
+            keys.push(v.clone());
+        }
+    }
+    Some(keys)
 }
 
 impl Collection {

@@ -10,6 +10,7 @@
 pub mod collection;
 pub mod filter;
 pub mod json_path;
+pub mod legacy;
 pub mod operations;
 pub mod point_id;
 pub mod query;

@@ -43,7 +43,10 @@ pub enum PayloadSelection {
 }
 
 impl PayloadSelection {
-    fn from_interface(w: Option<WithPayloadInterface>, default: PayloadSelection) -> Self {
+    pub(crate) fn from_interface(
+        w: Option<WithPayloadInterface>,
+        default: PayloadSelection,
+    ) -> Self {
         match w {
             None => default,
             Some(WithPayloadInterface::Bool(true)) => PayloadSelection::All,
@@ -87,7 +90,7 @@ pub enum VectorSelection {
 }
 
 impl VectorSelection {
-    fn from_option(w: Option<WithVector>) -> Self {
+    pub(crate) fn from_option(w: Option<WithVector>) -> Self {
         match w {
             None | Some(WithVector::Bool(false)) => VectorSelection::None,
             Some(WithVector::Bool(true)) => VectorSelection::All,

@@ -364,3 +364,147 @@ def test_query_results_carry_payload_and_vectors_when_asked(client, oracle, name
     assert [p.payload for p in got] == [p.payload for p in want]
     for g, w in zip(got, want):
         assert np.allclose(g.vector["euc"], w.vector["euc"], atol=1e-5)
+
+
+# --- groups ---------------------------------------------------------------------------------------
+
+
+def assert_same_groups(got, want):
+    assert [g.id for g in got.groups] == [g.id for g in want.groups]
+    for g, w in zip(got.groups, want.groups):
+        assert_same(g.hits, w.hits, f"group {g.id}")
+
+
+@pytest.mark.parametrize("key", ["color", "tags", "rank", "price"])
+def test_query_groups_by_keyword_array_integer_and_float_keys(client, oracle, names, key):
+    # `tags` is an array (a point joins each of its groups), `price` a float (no groups at all).
+    got = client.query_points_groups(names["main"], group_by=key, query=vec(31, "cos"), using="cos", limit=4, group_size=2)
+    want = oracle.query_points_groups("main", group_by=key, query=vec(31, "cos"), using="cos", limit=4, group_size=2)
+    assert_same_groups(got, want)
+    if key == "price":
+        assert got.groups == []
+
+
+def test_query_groups_over_fusion_with_payload_and_lookup(client, oracle, names):
+    request = dict(
+        prefetch=[models.Prefetch(query=vec(32, "cos"), using="cos", limit=5), models.Prefetch(query=vec(33, "euc"), using="euc", limit=5)],
+        query=models.FusionQuery(fusion="rrf"), group_by="rank", limit=3, group_size=3, with_payload=["color"],
+    )
+    got = client.query_points_groups(names["main"], **request, with_lookup=models.WithLookup(collection=names["other"], with_payload=True))
+    want = oracle.query_points_groups("main", **request, with_lookup=models.WithLookup(collection="other", with_payload=True))
+    assert_same_groups(got, want)
+    for g, w in zip(got.groups, want.groups):
+        assert [h.payload for h in g.hits] == [h.payload for h in w.hits]
+        assert (g.lookup is None) == (w.lookup is None)
+        if g.lookup is not None:
+            assert g.lookup.id == w.lookup.id and g.lookup.payload == w.lookup.payload
+
+
+# --- legacy endpoints (not in the Python client any more: plain REST and raw gRPC stubs) -----------
+
+
+def _oracle_recommend(oracle, positive, negative, strategy, using, limit):
+    recommend = models.RecommendInput(positive=positive, negative=negative, strategy=strategy)
+    return oracle.query_points("main", query=models.RecommendQuery(recommend=recommend), using=using, limit=limit).points
+
+
+def _same_raw(got: list[dict], want) -> None:
+    assert [p["id"] for p in got] == [p.id for p in want]
+    for g, w in zip(got, want):
+        assert abs(g["score"] - w.score) <= TOLERANCE * max(1.0, abs(w.score))
+
+
+@pytest.mark.server_only("the legacy endpoints are called over plain HTTP")
+@pytest.mark.parametrize("strategy", ["average_vector", "best_score", "sum_scores"])
+def test_legacy_recommend_and_batch_over_rest(server_url, oracle, names, strategy):
+    import httpx
+
+    body = {"positive": [1, 2], "negative": [3], "strategy": strategy, "using": "euc", "limit": 6}
+    url = f"{server_url}/collections/{names['main']}/points"
+    single = httpx.post(f"{url}/recommend", json=body).json()["result"]
+    want = _oracle_recommend(oracle, [1, 2], [3], strategy, "euc", 6)
+    _same_raw(single, want)
+    batch = httpx.post(f"{url}/recommend/batch", json={"searches": [body, {**body, "limit": 2}]}).json()["result"]
+    _same_raw(batch[0], want)
+    _same_raw(batch[1], want[:2])
+
+
+@pytest.mark.server_only("the legacy endpoints are called over plain HTTP")
+def test_legacy_discover_context_and_groups_over_rest(server_url, oracle, names):
+    import httpx
+
+    url = f"{server_url}/collections/{names['main']}/points"
+    pairs = [{"positive": 1, "negative": 2}]
+    got = httpx.post(f"{url}/discover", json={"target": 5, "context": pairs, "using": "cos", "limit": 5}).json()["result"]
+    discover = models.DiscoverInput(target=5, context=[models.ContextPair(positive=1, negative=2)])
+    _same_raw(got, oracle.query_points("main", query=models.DiscoverQuery(discover=discover), using="cos", limit=5).points)
+
+    batch = httpx.post(f"{url}/discover/batch", json={"searches": [{"target": 5, "context": pairs, "using": "cos", "limit": 5}]})
+    assert batch.json()["result"][0] == got
+
+    groups = httpx.post(
+        f"{url}/search/groups",
+        json={"vector": {"name": "dot", "vector": vec(34, "dot")}, "group_by": "color", "group_size": 2, "limit": 3},
+    ).json()["result"]["groups"]
+    want = oracle.query_points_groups("main", query=vec(34, "dot"), using="dot", group_by="color", group_size=2, limit=3)
+    assert [g["id"] for g in groups] == [g.id for g in want.groups]
+    for g, w in zip(groups, want.groups):
+        _same_raw(g["hits"], w.hits)
+
+    rec_groups = httpx.post(
+        f"{url}/recommend/groups",
+        json={"positive": [7], "using": "cos", "group_by": "tags", "group_size": 1, "limit": 5},
+    ).json()["result"]["groups"]
+    recommend = models.RecommendQuery(recommend=models.RecommendInput(positive=[7]))
+    want = oracle.query_points_groups("main", query=recommend, using="cos", group_by="tags", group_size=1, limit=5)
+    assert [g["id"] for g in rec_groups] == [g.id for g in want.groups]
+
+
+@pytest.mark.server_only("raw gRPC stubs")
+def test_legacy_rpcs_over_grpc(grpc_target, oracle, names):
+    import grpc
+    from qdrant_client import grpc as qgrpc
+
+    with grpc.insecure_channel(grpc_target) as channel:
+        points = qgrpc.PointsStub(channel)
+        reply = points.Recommend(
+            qgrpc.RecommendPoints(
+                collection_name=names["main"], positive=[qgrpc.PointId(num=1)], negative=[qgrpc.PointId(num=4)],
+                strategy=qgrpc.RecommendStrategy.BestScore, using="man", limit=5,
+            ),
+            timeout=10,
+        )
+        want = _oracle_recommend(oracle, [1], [4], "best_score", "man", 5)
+        assert [p.id.num for p in reply.result] == [p.id for p in want]
+        assert np.allclose([p.score for p in reply.result], [p.score for p in want], atol=TOLERANCE)
+
+        example = lambda n: qgrpc.VectorExample(id=qgrpc.PointId(num=n))  # noqa: E731
+        reply = points.Discover(
+            qgrpc.DiscoverPoints(
+                collection_name=names["main"], target=qgrpc.TargetVector(single=example(5)),
+                context=[qgrpc.ContextExamplePair(positive=example(1), negative=example(2))], using="cos", limit=5,
+            ),
+            timeout=10,
+        )
+        discover = models.DiscoverInput(target=5, context=[models.ContextPair(positive=1, negative=2)])
+        want = oracle.query_points("main", query=models.DiscoverQuery(discover=discover), using="cos", limit=5).points
+        assert [p.id.num for p in reply.result] == [p.id for p in want]
+
+        reply = points.SearchGroups(
+            qgrpc.SearchPointGroups(
+                collection_name=names["main"], vector=vec(35, "euc"), vector_name="euc", group_by="color",
+                group_size=2, limit=3,
+            ),
+            timeout=10,
+        )
+        want = oracle.query_points_groups("main", query=vec(35, "euc"), using="euc", group_by="color", group_size=2, limit=3)
+        assert [g.id.string_value for g in reply.result.groups] == [g.id for g in want.groups]
+
+        batch = points.RecommendBatch(
+            qgrpc.RecommendBatchPoints(
+                collection_name=names["main"],
+                recommend_points=[qgrpc.RecommendPoints(collection_name=names["main"], positive=[qgrpc.PointId(num=9)], using="cos", limit=3)],
+            ),
+            timeout=10,
+        )
+        assert len(batch.result) == 1 and len(batch.result[0].result) == 3

@@ -10,6 +10,7 @@
 //! results); `convert/collections.rs` and `convert/points.rs` hold the per-area messages.
 
 pub mod collections;
+pub mod legacy;
 pub mod points;
 
 use std::collections::{BTreeMap, HashMap};

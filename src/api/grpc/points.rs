@@ -40,6 +40,24 @@ impl PointsService {
             usage: None,
         }))
     }
+
+    /// Runs universal queries on one collection, one result list each, in order.
+    fn batch(
+        &self,
+        name: &str,
+        queries: &[crate::model::query::UniversalQuery],
+    ) -> Result<Vec<BatchResult>, Error> {
+        self.engine.collection(name)?;
+        queries
+            .iter()
+            .map(|q| {
+                let hits = self.engine.query(name, q)?;
+                Ok(BatchResult {
+                    result: hits.iter().map(convert::scored_point_out).collect(),
+                })
+            })
+            .collect()
+    }
 }
 
 #[tonic::async_trait]
@@ -239,9 +257,22 @@ impl Points for PointsService {
     }
     async fn search_groups(
         &self,
-        _: Request<SearchPointGroups>,
+        request: Request<SearchPointGroups>,
     ) -> Result<Response<SearchGroupsResponse>, Status> {
-        Err(unimplemented("qdrant.Points/SearchGroups"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::legacy::search_groups(r)?.into_query()?;
+        let groups = self.engine.query_groups(&name, &query)?;
+        Ok(Response::new(SearchGroupsResponse {
+            result: Some(convert::legacy::groups_out(&groups)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn scroll(
         &self,
@@ -265,33 +296,104 @@ impl Points for PointsService {
     }
     async fn recommend(
         &self,
-        _: Request<RecommendPoints>,
+        request: Request<RecommendPoints>,
     ) -> Result<Response<RecommendResponse>, Status> {
-        Err(unimplemented("qdrant.Points/Recommend"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::legacy::recommend(r)?.into_query("")?;
+        let hits = self.engine.query(&name, &query)?;
+        Ok(Response::new(RecommendResponse {
+            result: hits.iter().map(convert::scored_point_out).collect(),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn recommend_batch(
         &self,
-        _: Request<RecommendBatchPoints>,
+        request: Request<RecommendBatchPoints>,
     ) -> Result<Response<RecommendBatchResponse>, Status> {
-        Err(unimplemented("qdrant.Points/RecommendBatch"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let queries = r
+            .recommend_points
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| convert::legacy::recommend(q)?.into_query(&format!("searches[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Response::new(RecommendBatchResponse {
+            result: self.batch(&r.collection_name, &queries)?,
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn recommend_groups(
         &self,
-        _: Request<RecommendPointGroups>,
+        request: Request<RecommendPointGroups>,
     ) -> Result<Response<RecommendGroupsResponse>, Status> {
-        Err(unimplemented("qdrant.Points/RecommendGroups"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::legacy::recommend_groups(r)?.into_query()?;
+        let groups = self.engine.query_groups(&name, &query)?;
+        Ok(Response::new(RecommendGroupsResponse {
+            result: Some(convert::legacy::groups_out(&groups)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn discover(
         &self,
-        _: Request<DiscoverPoints>,
+        request: Request<DiscoverPoints>,
     ) -> Result<Response<DiscoverResponse>, Status> {
-        Err(unimplemented("qdrant.Points/Discover"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::legacy::discover(r)?.into_query("")?;
+        let hits = self.engine.query(&name, &query)?;
+        Ok(Response::new(DiscoverResponse {
+            result: hits.iter().map(convert::scored_point_out).collect(),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn discover_batch(
         &self,
-        _: Request<DiscoverBatchPoints>,
+        request: Request<DiscoverBatchPoints>,
     ) -> Result<Response<DiscoverBatchResponse>, Status> {
-        Err(unimplemented("qdrant.Points/DiscoverBatch"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let queries = r
+            .discover_points
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| convert::legacy::discover(q)?.into_query(&format!("searches[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Response::new(DiscoverBatchResponse {
+            result: self.batch(&r.collection_name, &queries)?,
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn count(
         &self,
@@ -391,9 +493,22 @@ impl Points for PointsService {
     }
     async fn query_groups(
         &self,
-        _: Request<QueryPointGroups>,
+        request: Request<QueryPointGroups>,
     ) -> Result<Response<QueryGroupsResponse>, Status> {
-        Err(unimplemented("qdrant.Points/QueryGroups"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::legacy::query_groups(r)?.into_query()?;
+        let groups = self.engine.query_groups(&name, &query)?;
+        Ok(Response::new(QueryGroupsResponse {
+            result: Some(convert::legacy::groups_out(&groups)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn facet(&self, _: Request<FacetCounts>) -> Result<Response<FacetResponse>, Status> {
         Err(unimplemented("qdrant.Points/Facet"))

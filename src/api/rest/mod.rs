@@ -100,6 +100,34 @@ pub fn router(state: AppState, enable_cors: bool) -> Router {
         )
         .route("/collections/{name}/points/query", post(search::query))
         .route(
+            "/collections/{name}/points/query/groups",
+            post(search::query_groups),
+        )
+        .route(
+            "/collections/{name}/points/search/groups",
+            post(search::search_groups),
+        )
+        .route(
+            "/collections/{name}/points/recommend",
+            post(search::recommend),
+        )
+        .route(
+            "/collections/{name}/points/recommend/batch",
+            post(search::recommend_batch),
+        )
+        .route(
+            "/collections/{name}/points/recommend/groups",
+            post(search::recommend_groups),
+        )
+        .route(
+            "/collections/{name}/points/discover",
+            post(search::discover),
+        )
+        .route(
+            "/collections/{name}/points/discover/batch",
+            post(search::discover_batch),
+        )
+        .route(
             "/collections/{name}/points/query/batch",
             post(search::query_batch),
         )

@@ -1,9 +1,15 @@
-//! Read endpoints that select or rank points: scroll, count, search (+ batch), query (+ batch).
+//! Read endpoints that select or rank points: scroll, count, search (+ batch), query (+ batch),
+//! the legacy recommend and discover (+ batch), and the groups variants.
 
 use axum::extract::{Path, State};
 
 use crate::api::rest::AppState;
 use crate::api::rest::envelope::{ApiResult, JsonBody, Params, ReadParams, Timer, ok};
+use crate::model::legacy::{
+    Batch, DiscoverRequest, GroupsResult, QueryGroupsRequest, RecommendGroupsRequest,
+    RecommendRequest, SearchGroupsRequest,
+};
+use crate::model::query::UniversalQuery;
 use crate::model::query::{
     CountRequest, QueryRequest, QueryRequestBatch, ScrollRequest, SearchRequest, SearchRequestBatch,
 };
@@ -104,4 +110,104 @@ pub async fn query_batch(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ok(&timer, results))
+}
+
+pub async fn recommend(
+    timer: Timer,
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Params(_): Params<ReadParams>,
+    JsonBody(body): JsonBody<RecommendRequest>,
+) -> ApiResult {
+    let query = body.into_query("")?;
+    Ok(ok(&timer, app.engine.query(&name, &query)?))
+}
+
+pub async fn recommend_batch(
+    timer: Timer,
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Params(_): Params<ReadParams>,
+    JsonBody(body): JsonBody<Batch<RecommendRequest>>,
+) -> ApiResult {
+    let queries = body
+        .searches
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| s.into_query(&format!("searches[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    run_batch(&timer, &app, &name, &queries)
+}
+
+pub async fn discover(
+    timer: Timer,
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Params(_): Params<ReadParams>,
+    JsonBody(body): JsonBody<DiscoverRequest>,
+) -> ApiResult {
+    let query = body.into_query("")?;
+    Ok(ok(&timer, app.engine.query(&name, &query)?))
+}
+
+pub async fn discover_batch(
+    timer: Timer,
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Params(_): Params<ReadParams>,
+    JsonBody(body): JsonBody<Batch<DiscoverRequest>>,
+) -> ApiResult {
+    let queries = body
+        .searches
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| s.into_query(&format!("searches[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    run_batch(&timer, &app, &name, &queries)
+}
+
+/// One result list per query, in request order; the first failure fails the batch.
+fn run_batch(timer: &Timer, app: &AppState, name: &str, queries: &[UniversalQuery]) -> ApiResult {
+    app.engine.collection(name)?;
+    let results = queries
+        .iter()
+        .map(|q| app.engine.query(name, q))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ok(timer, results))
+}
+
+pub async fn search_groups(
+    timer: Timer,
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Params(_): Params<ReadParams>,
+    JsonBody(body): JsonBody<SearchGroupsRequest>,
+) -> ApiResult {
+    let query = body.into_query()?;
+    let groups = app.engine.query_groups(&name, &query)?;
+    Ok(ok(&timer, GroupsResult { groups }))
+}
+
+pub async fn recommend_groups(
+    timer: Timer,
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Params(_): Params<ReadParams>,
+    JsonBody(body): JsonBody<RecommendGroupsRequest>,
+) -> ApiResult {
+    let query = body.into_query()?;
+    let groups = app.engine.query_groups(&name, &query)?;
+    Ok(ok(&timer, GroupsResult { groups }))
+}
+
+pub async fn query_groups(
+    timer: Timer,
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Params(_): Params<ReadParams>,
+    JsonBody(body): JsonBody<QueryGroupsRequest>,
+) -> ApiResult {
+    let query = body.into_query()?;
+    let groups = app.engine.query_groups(&name, &query)?;
+    Ok(ok(&timer, GroupsResult { groups }))
 }

@@ -19,7 +19,7 @@ use crate::model::query::{
 };
 use crate::model::vectors::{SparseVector, VectorInput};
 
-fn usize_from(n: u64) -> usize {
+pub(crate) fn usize_from(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
@@ -204,7 +204,7 @@ pub fn get(r: proto::GetPoints) -> Result<PointRequest> {
     })
 }
 
-fn search_params(p: Option<proto::SearchParams>) -> Option<SearchParams> {
+pub(crate) fn search_params(p: Option<proto::SearchParams>) -> Option<SearchParams> {
     let p = p?;
     Some(SearchParams {
         hnsw_ef: p.hnsw_ef.map(usize_from),
@@ -337,7 +337,7 @@ fn query_json(q: proto::Query) -> Result<Json> {
     })
 }
 
-fn strategy_name(s: i32) -> Result<&'static str> {
+pub(crate) fn strategy_name(s: i32) -> Result<&'static str> {
     match proto::RecommendStrategy::try_from(s) {
         Ok(proto::RecommendStrategy::AverageVector) => Ok("average_vector"),
         Ok(proto::RecommendStrategy::BestScore) => Ok("best_score"),
