@@ -181,6 +181,100 @@ async fn acknowledged_writes_survive_sigkill() {
 }
 
 #[tokio::test]
+async fn payload_indexes_survive_restart_and_die_with_their_collection() {
+    let dir = std::env::temp_dir().join(format!("quiver-index-registry-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut server = start(&dir).await;
+    let base = server.base.clone();
+    call(
+        &base,
+        "PUT",
+        "/collections/shop",
+        json!({"vectors": {"size": 2, "distance": "Dot"}}),
+    )
+    .await;
+    call(
+        &base,
+        "PUT",
+        "/collections/shop/points?wait=true",
+        json!({"points": [
+            {"id": 1, "vector": [1.0, 0.0], "payload": {"city": "Oslo", "price": 10}},
+            {"id": 2, "vector": [0.0, 1.0], "payload": {"city": ["Rome", "Oslo"]}},
+            {"id": 3, "vector": [1.0, 1.0], "payload": {"price": 2.5}}
+        ]}),
+    )
+    .await;
+    for (field, schema) in [
+        ("city", json!("keyword")),
+        ("price", json!({"type": "integer", "lookup": false})),
+        ("gone", json!("bool")),
+    ] {
+        call(
+            &base,
+            "PUT",
+            "/collections/shop/index?wait=true",
+            json!({"field_name": field, "field_schema": schema}),
+        )
+        .await;
+    }
+    call(
+        &base,
+        "DELETE",
+        "/collections/shop/index/gone?wait=true",
+        json!({}),
+    )
+    .await;
+    let before =
+        call(&base, "GET", "/collections/shop", json!({})).await["result"]["payload_schema"]
+            .clone();
+    assert_eq!(
+        before,
+        json!({
+            "city": {"data_type": "keyword", "points": 2},
+            "price": {"data_type": "integer", "params": {"type": "integer", "lookup": false}, "points": 1}
+        })
+    );
+
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+
+    let mut restarted = start(&dir).await;
+    let base = restarted.base.clone();
+    let after =
+        call(&base, "GET", "/collections/shop", json!({})).await["result"]["payload_schema"]
+            .clone();
+    assert_eq!(after, before);
+    // The order_by check reads the restored registry.
+    let ordered = call(
+        &base,
+        "POST",
+        "/collections/shop/points/scroll",
+        json!({"order_by": "price", "with_payload": false}),
+    )
+    .await;
+    assert_eq!(
+        ordered["result"]["points"],
+        json!([{"id": 1, "order_value": 10}])
+    );
+
+    call(&base, "DELETE", "/collections/shop", json!({})).await;
+    call(
+        &base,
+        "PUT",
+        "/collections/shop",
+        json!({"vectors": {"size": 2, "distance": "Dot"}}),
+    )
+    .await;
+    let fresh = call(&base, "GET", "/collections/shop", json!({})).await;
+    assert_eq!(fresh["result"]["payload_schema"], json!({}));
+
+    restarted.child.kill().unwrap();
+    restarted.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn unreadable_storage_stops_startup_without_touching_it() {
     let dir = std::env::temp_dir().join(format!("quiver-unreadable-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -13,6 +13,7 @@ use crate::model::collection::{
     CollectionConfig, CollectionInfo, CollectionStatus, VectorParams, VectorsConfig,
 };
 use crate::model::filter::Filter;
+use crate::model::payload_index::PayloadIndexRegistry;
 use crate::storage::{LoadedCollection, Storage, StoredCollection};
 
 /// A collection and everything in it.
@@ -29,6 +30,8 @@ pub struct Collection {
 pub(crate) struct State {
     pub points: PointTable,
     pub next_op: u64,
+    /// Indexed payload fields (`payload_index.rs`).
+    pub payload_index: PayloadIndexRegistry,
 }
 
 impl Collection {
@@ -38,7 +41,11 @@ impl Collection {
             name: name.to_string(),
             uid,
             config: RwLock::new(config),
-            state: RwLock::new(State { points, next_op: 0 }),
+            state: RwLock::new(State {
+                points,
+                next_op: 0,
+                payload_index: PayloadIndexRegistry::new(),
+            }),
             storage,
         }
     }
@@ -49,6 +56,7 @@ impl Collection {
         {
             let mut state = collection.state.write();
             state.next_op = loaded.next_op;
+            state.payload_index = loaded.payload_index;
             for (id, p) in loaded.points {
                 let vectors = p.vectors.into_iter().collect();
                 state.points.insert(id, &vectors, p.payload, p.version);
@@ -75,7 +83,10 @@ impl Collection {
     /// `GET /collections/{name}`.
     pub fn info(&self) -> CollectionInfo {
         let config = self.config();
-        let points_count = self.state.read().points.len() as u64;
+        let (points_count, payload_schema) = {
+            let state = self.state.read();
+            (state.points.len() as u64, state.payload_schema())
+        };
         CollectionInfo {
             status: CollectionStatus::Green,
             optimizer_status: serde_json::Value::String("ok".into()),
@@ -84,7 +95,7 @@ impl Collection {
             points_count,
             segments_count: 1,
             config,
-            payload_schema: serde_json::Map::new(),
+            payload_schema,
             update_queue: serde_json::json!({ "length": 0 }),
         }
     }

@@ -8,6 +8,10 @@
 //! registry changes, so a crash never leaves a collection that storage does not know about.
 
 pub mod collection;
+pub mod facet;
+pub mod matrix;
+pub mod order_by;
+pub mod payload_index;
 pub mod points;
 pub mod query;
 pub mod reads;

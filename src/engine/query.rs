@@ -18,7 +18,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::engine::Engine;
-use crate::engine::collection::{Collection, dimension_error, vector_params};
+use crate::engine::collection::{Collection, State, dimension_error, vector_params};
+use crate::engine::order_by::order_points;
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
 use crate::index::exact::ExactScan;
@@ -28,6 +29,7 @@ use crate::model::collection::CollectionConfig;
 use crate::model::filter::{Condition, Filter};
 use crate::model::json_path::JsonPath;
 use crate::model::legacy::{GroupsQuery, PointGroup};
+use crate::model::order_by::OrderValue;
 use crate::model::query::{RetrieveQuery, UniversalQuery};
 use crate::model::results::ScoredPoint;
 use crate::model::universal::{
@@ -43,6 +45,18 @@ type RowScore = dyn Fn(&[f32]) -> f32;
 pub(crate) struct Hit {
     pub offset: u32,
     pub score: f32,
+    /// The payload value the point was ordered by (`order_by` queries only).
+    pub order_value: Option<OrderValue>,
+}
+
+impl Hit {
+    fn new(offset: u32, score: f32) -> Hit {
+        Hit {
+            offset,
+            score,
+            order_value: None,
+        }
+    }
 }
 
 impl Engine {
@@ -114,6 +128,7 @@ impl Collection {
         let state = self.state.read();
         let run = Run {
             config: &config,
+            state: &state,
             points: &state.points,
         };
         // Every point is a candidate: a group may need hits from deep in the ranking.
@@ -197,6 +212,7 @@ impl Collection {
         let state = self.state.read();
         let run = Run {
             config: &config,
+            state: &state,
             points: &state.points,
         };
         let top = query.offset.saturating_add(query.root.limit);
@@ -212,6 +228,7 @@ impl Collection {
 /// One execution over a consistent view of the collection (its locks are held by the caller).
 pub(crate) struct Run<'a> {
     pub config: &'a CollectionConfig,
+    pub state: &'a State,
     pub points: &'a PointTable,
 }
 
@@ -221,6 +238,7 @@ impl Run<'_> {
             id: self.points.id(hit.offset),
             version: self.points.version(hit.offset),
             score: hit.score,
+            order_value: hit.order_value,
             payload: query.with_payload.apply(self.points.payload(hit.offset)),
             vector: crate::engine::reads::vector_output(
                 &self.config.params.vectors,
@@ -294,14 +312,19 @@ impl Run<'_> {
                 .iter_from(None)
                 .filter(|(_, off)| accept(*off))
                 .take(top)
-                .map(|(_, offset)| Hit { offset, score: 1.0 })
+                .map(|(_, offset)| Hit::new(offset, 1.0))
                 .collect());
         };
         match query {
             QueryKind::Sample => Ok(sample(points, &accept, top)),
-            QueryKind::OrderBy(_) => Err(Error::BadRequest(
-                "query variant `order_by` is not supported by Quiver yet".into(),
-            )),
+            QueryKind::OrderBy(order_by) => Ok(order_points(self.state, &order_by, &accept, top)?
+                .into_iter()
+                .map(|(offset, value)| Hit {
+                    offset,
+                    score: 1.0,
+                    order_value: Some(value),
+                })
+                .collect()),
             QueryKind::Fusion(_) => Err(Error::BadRequest(
                 "Fusion queries need prefetches: add at least one prefetch to fuse".into(),
             )),
@@ -462,10 +485,7 @@ impl Run<'_> {
         Ok(ExactScan { store }
             .search(&request)
             .into_iter()
-            .map(|h| Hit {
-                offset: h.offset,
-                score: h.score,
-            })
+            .map(|h| Hit::new(h.offset, h.score))
             .collect())
     }
 
@@ -489,7 +509,7 @@ impl Run<'_> {
                 if stage.score_threshold.is_some_and(|t| s <= t) || s.is_nan() {
                     return None;
                 }
-                Some(Hit { offset, score: s })
+                Some(Hit::new(offset, s))
             })
             .collect();
         let points = self.points;
@@ -639,7 +659,7 @@ fn sample(points: &PointTable, accept: &dyn Fn(u32) -> bool, top: usize) -> Vec<
     eligible.truncate(top);
     eligible
         .into_iter()
-        .map(|offset| Hit { offset, score: 1.0 })
+        .map(|offset| Hit::new(offset, 1.0))
         .collect()
 }
 
@@ -685,10 +705,7 @@ fn fuse(fusion: &Fusion, sources: &[Vec<Hit>], top: usize, _points: &PointTable)
     }
     let mut fused: Vec<Hit> = order
         .into_iter()
-        .map(|offset| Hit {
-            offset,
-            score: scores[&offset],
-        })
+        .map(|offset| Hit::new(offset, scores[&offset]))
         .collect();
     // A stable sort keeps first-appearance order among equal scores.
     fused.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -728,10 +745,7 @@ mod tests {
         offsets
             .iter()
             .enumerate()
-            .map(|(i, &offset)| Hit {
-                offset,
-                score: 1.0 - i as f32 * 0.1,
-            })
+            .map(|(i, &offset)| Hit::new(offset, 1.0 - i as f32 * 0.1))
             .collect()
     }
 

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use crate::engine::collection::{Collection, State, dimension_error};
+use crate::engine::order_by::order_points;
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
 use crate::index::exact::ExactScan;
@@ -59,6 +60,7 @@ fn record(
         id,
         payload: with_payload.apply(points.payload(offset)),
         vector: vector_output(vectors, points, offset, with_vector),
+        order_value: None,
     }
 }
 
@@ -86,11 +88,39 @@ impl Collection {
             .collect()
     }
 
-    /// One page of points in id order, starting at `offset` (inclusive).
-    pub fn scroll(&self, query: &ScrollQuery) -> ScrollResult {
+    /// One page of points in id order, starting at `offset` (inclusive); or, with `order_by`,
+    /// the first `limit` entries in that order (and no next page, as in Qdrant).
+    pub fn scroll(&self, query: &ScrollQuery) -> Result<ScrollResult> {
         let config = self.config.read();
         let state = self.state.read();
         let points = &state.points;
+        if let Some(order_by) = &query.order_by {
+            let accept = |offset: u32| {
+                query
+                    .filter
+                    .as_ref()
+                    .is_none_or(|f| filter::matches(f, &points.view(offset)))
+            };
+            let ordered = order_points(&state, order_by, &accept, query.limit)?;
+            let records = ordered
+                .into_iter()
+                .map(|(offset, value)| Record {
+                    order_value: Some(value),
+                    ..record(
+                        &config.params.vectors,
+                        points,
+                        points.id(offset),
+                        offset,
+                        &query.with_payload,
+                        &query.with_vector,
+                    )
+                })
+                .collect();
+            return Ok(ScrollResult {
+                points: records,
+                next_page_offset: None,
+            });
+        }
         let mut page = points.iter_from(query.offset).filter(|(_, off)| {
             query
                 .filter
@@ -111,10 +141,10 @@ impl Collection {
                 )
             })
             .collect();
-        ScrollResult {
+        Ok(ScrollResult {
             points: result,
             next_page_offset: page.next().map(|(id, _)| id),
-        }
+        })
     }
 
     /// Nearest-neighbour search by exact scan.
@@ -161,6 +191,7 @@ impl Collection {
                     id,
                     version: points.version(hit.offset),
                     score: hit.score,
+                    order_value: None,
                     payload: query.with_payload.apply(points.payload(hit.offset)),
                     vector: vector_output(
                         &config.params.vectors,

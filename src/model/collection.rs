@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::model::payload_index::PayloadIndexInfo;
 use crate::model::vectors::{DEFAULT_VECTOR, Datatype, Distance};
 
 /// Parameters of one dense vector. Shared by requests and responses, so it serialises only the
@@ -599,7 +600,7 @@ pub struct CollectionInfo {
     pub points_count: u64,
     pub segments_count: u64,
     pub config: CollectionConfig,
-    pub payload_schema: serde_json::Map<String, Value>,
+    pub payload_schema: BTreeMap<String, PayloadIndexInfo>,
     pub update_queue: Value,
 }
 

@@ -8,10 +8,14 @@
 //! the engine.
 
 pub mod collection;
+pub mod facet;
 pub mod filter;
 pub mod json_path;
 pub mod legacy;
+pub mod matrix;
 pub mod operations;
+pub mod order_by;
+pub mod payload_index;
 pub mod point_id;
 pub mod query;
 pub mod results;

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model::filter::Filter;
 use crate::model::json_path::{self, JsonPath};
+use crate::model::order_by::{OrderBy, OrderByInterface};
 use crate::model::universal::{Stage, StageParts, build_stage};
 use crate::model::vectors::{DEFAULT_VECTOR, VectorInput, validate_dense};
 use crate::model::{Payload, PointId};
@@ -312,7 +313,7 @@ pub struct ScrollRequest {
     #[serde(default, alias = "with_vectors")]
     pub with_vector: Option<WithVector>,
     #[serde(default)]
-    pub order_by: Option<Value>,
+    pub order_by: Option<OrderByInterface>,
 }
 
 /// A scroll as the engine sees it.
@@ -323,15 +324,18 @@ pub struct ScrollQuery {
     pub filter: Option<Filter>,
     pub with_payload: PayloadSelection,
     pub with_vector: VectorSelection,
+    /// Order by a payload value instead of by id (then `offset` is `None`).
+    pub order_by: Option<OrderBy>,
 }
 
 impl ScrollRequest {
     pub fn into_query(self) -> Result<ScrollQuery> {
         let limit = self.limit.unwrap_or(10);
         check_limit("limit", limit)?;
-        if self.order_by.as_ref().is_some_and(|o| !o.is_null()) {
-            return Err(Error::BadRequest(
-                "scroll `order_by` is not supported by Quiver yet".into(),
+        let order_by = self.order_by.map(OrderByInterface::resolve).transpose()?;
+        if order_by.is_some() && self.offset.is_some() {
+            return Err(Error::BadInput(
+                "Cannot use an `offset` when using `order_by`. The alternative for paging is to use `order_by.start_from` and a filter to exclude the IDs that you've already seen for the `order_by.start_from` value".into(),
             ));
         }
         if let Some(f) = &self.filter {
@@ -346,6 +350,7 @@ impl ScrollRequest {
                 PayloadSelection::All,
             ),
             with_vector: VectorSelection::from_option(self.with_vector),
+            order_by,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::model::order_by::OrderValue;
 use crate::model::vectors::VectorOutput;
 use crate::model::{Payload, PointId};
 
@@ -14,6 +15,9 @@ pub struct Record {
     pub payload: Option<Payload>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vector: Option<VectorOutput>,
+    /// The value the point was ordered by (scroll with `order_by` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_value: Option<OrderValue>,
 }
 
 /// A search hit.
@@ -26,6 +30,9 @@ pub struct ScoredPoint {
     pub payload: Option<Payload>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vector: Option<VectorOutput>,
+    /// The value a point was ordered by (an `order_by` query).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_value: Option<OrderValue>,
 }
 
 /// `{"points": [...]}` of the universal query.

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::model::PointId;
 use crate::model::filter::Filter;
+use crate::model::order_by::{OrderBy, OrderByInterface};
 use crate::model::query::SearchParams;
 use crate::model::vectors::{VectorInput, validate_dense};
 
@@ -65,14 +66,6 @@ pub enum Fusion {
 
 /// Qdrant's default RRF constant.
 pub const DEFAULT_RRF_K: usize = 2;
-
-/// The `order_by` of a query or scroll: a payload key, a direction and an optional start.
-#[derive(Clone, Debug, PartialEq)]
-pub struct OrderBy {
-    pub key: String,
-    pub descending: bool,
-    pub start_from: Option<Value>,
-}
 
 /// What a stage ranks by.
 #[derive(Clone, Debug, PartialEq)]
@@ -393,7 +386,11 @@ pub fn parse_query(q: Value, path: &str) -> Result<QueryKind> {
                     })
                 }
                 "context" => Ok(QueryKind::Context(parse_context(body, &at)?)),
-                "order_by" => Ok(QueryKind::OrderBy(parse_order_by(body, &at)?)),
+                "order_by" => {
+                    let o: OrderByInterface = serde_json::from_value(body)
+                        .map_err(|e| format_error(format!("{at}: {e}")))?;
+                    Ok(QueryKind::OrderBy(o.resolve()?))
+                }
                 "fusion" => match body.as_str() {
                     Some("rrf") => Ok(QueryKind::Fusion(Fusion::Rrf {
                         k: DEFAULT_RRF_K,
@@ -529,42 +526,6 @@ pub fn parse_context(value: Value, at: &str) -> Result<Vec<ContextPair>> {
     }
 }
 
-/// `order_by`: a key, or `{key, direction, start_from}`.
-pub fn parse_order_by(value: Value, at: &str) -> Result<OrderBy> {
-    match value {
-        Value::String(key) => Ok(OrderBy {
-            key,
-            descending: false,
-            start_from: None,
-        }),
-        Value::Object(mut o) => {
-            let key = match o.remove("key") {
-                Some(Value::String(k)) => k,
-                _ => return Err(format_error(format!("{at}: missing field `key`"))),
-            };
-            let descending = match o.remove("direction") {
-                None | Some(Value::Null) => false,
-                Some(Value::String(d)) if d == "asc" => false,
-                Some(Value::String(d)) if d == "desc" => true,
-                Some(_) => {
-                    return Err(format_error(format!(
-                        "{at}.direction: expected `asc` or `desc`"
-                    )));
-                }
-            };
-            let start_from = o.remove("start_from").filter(|v| !v.is_null());
-            Ok(OrderBy {
-                key,
-                descending,
-                start_from,
-            })
-        }
-        _ => Err(format_error(format!(
-            "{at}: expected a key or an object with `key`"
-        ))),
-    }
-}
-
 /// A vector or a point id.
 pub fn parse_vector_ref(value: Value, path: &str) -> Result<VectorRef> {
     match value {
@@ -647,24 +608,5 @@ mod tests {
         let many = parse_context(json!([{ "positive": 1, "negative": 2 }]), "c").unwrap();
         assert_eq!(one, many);
         assert!(parse_context(Value::Null, "c").unwrap().is_empty());
-    }
-
-    #[test]
-    fn order_by_forms() {
-        assert_eq!(
-            parse_order_by(json!("price"), "o").unwrap(),
-            OrderBy {
-                key: "price".into(),
-                descending: false,
-                start_from: None
-            }
-        );
-        let o = parse_order_by(
-            json!({ "key": "p", "direction": "desc", "start_from": 3 }),
-            "o",
-        )
-        .unwrap();
-        assert!(o.descending);
-        assert_eq!(o.start_from, Some(json!(3)));
     }
 }

@@ -4,7 +4,11 @@
 //! - tree `meta`: `collection/<name>` → [`StoredCollection`], `aliases` → alias map,
 //!   `next_uid` → the next collection uid;
 //! - tree `points/<uid>` per collection: point key → [`StoredPoint`], plus [`OP_COUNTER_KEY`]
-//!   → the collection's next operation number, written in the same atomic batch as the points.
+//!   → the collection's next operation number, written in the same atomic batch as the points,
+//!   and [`PAYLOAD_INDEX_KEY`] → the payload index registry, written in one batch with the
+//!   operation number of the index change. Keeping the registry in the points tree means it is
+//!   dropped with the collection, and a build that does not know the key refuses the tree
+//!   (unknown key layout) rather than silently forgetting the indexes.
 //!
 //! Collections get a uid so that deleting and re-creating a name never mixes old and new points.
 //! Durability: [`Storage::flush`] is a group commit — concurrent callers share one sled flush,
@@ -23,10 +27,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::PointId;
 use crate::model::collection::CollectionConfig;
+use crate::model::payload_index::PayloadIndexRegistry;
 pub use encoding::StoredPoint;
 
 /// Key of a collection's operation counter inside its points tree (sorts after every point key).
 pub const OP_COUNTER_KEY: &[u8] = &[0xFF, b'o', b'p'];
+
+/// Key of a collection's payload index registry inside its points tree (after every point key).
+pub const PAYLOAD_INDEX_KEY: &[u8] = &[0xFF, b'i', b'x'];
 
 /// A collection's metadata record.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -42,6 +50,7 @@ pub struct LoadedCollection {
     pub config: CollectionConfig,
     pub next_op: u64,
     pub points: Vec<(PointId, StoredPoint)>,
+    pub payload_index: PayloadIndexRegistry,
 }
 
 /// Everything read back at start-up.
@@ -118,11 +127,16 @@ impl Storage {
             let stored: StoredCollection = encoding::decode_meta(&value)?;
             let tree = disk.db.open_tree(points_tree(stored.uid))?;
             let mut next_op = 0;
+            let mut payload_index = PayloadIndexRegistry::new();
             let mut points = Vec::with_capacity(tree.len());
             for item in tree.iter() {
                 let (k, v) = item?;
                 if k.as_ref() == OP_COUNTER_KEY {
                     next_op = encoding::decode_meta(&v)?;
+                    continue;
+                }
+                if k.as_ref() == PAYLOAD_INDEX_KEY {
+                    payload_index = encoding::decode_meta(&v)?;
                     continue;
                 }
                 points.push((encoding::decode_point_key(&k)?, encoding::decode_point(&v)?));
@@ -133,6 +147,7 @@ impl Storage {
                 config: stored.config,
                 next_op,
                 points,
+                payload_index,
             });
         }
         Ok(state)
@@ -210,6 +225,26 @@ impl Storage {
                 None => batch.remove(key),
             }
         }
+        batch.insert(OP_COUNTER_KEY, encoding::encode_meta(&next_op)?);
+        tree.apply_batch(batch)?;
+        disk.written.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Writes a collection's payload index registry and its next operation number as one atomic
+    /// batch. Not yet durable: call [`Storage::flush`] for that.
+    pub fn write_payload_index(
+        &self,
+        uid: u64,
+        registry: &PayloadIndexRegistry,
+        next_op: u64,
+    ) -> Result<()> {
+        let Some(disk) = &self.inner else {
+            return Ok(());
+        };
+        let tree = disk.db.open_tree(points_tree(uid))?;
+        let mut batch = sled::Batch::default();
+        batch.insert(PAYLOAD_INDEX_KEY, encoding::encode_meta(registry)?);
         batch.insert(OP_COUNTER_KEY, encoding::encode_meta(&next_op)?);
         tree.apply_batch(batch)?;
         disk.written.fetch_add(1, Ordering::SeqCst);

@@ -469,7 +469,6 @@ def test_request_over_the_size_limit_is_refused(one_mb_server, compression):
 # test what it does instead).
 UNSERVED = [
     ("Snapshots", "List", qgrpc.ListSnapshotsRequest(collection_name="any")),
-    ("Points", "Facet", qgrpc.FacetCounts(collection_name="any", key="k")),
     ("Collections", "CollectionClusterInfo", qgrpc.CollectionClusterInfoRequest(collection_name="any")),
 ]
 

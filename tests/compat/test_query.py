@@ -43,6 +43,9 @@ def _vectors_config():
 def _load(target: QdrantClient, name: str, points) -> None:
     target.create_collection(name, vectors_config=_vectors_config())
     target.upsert(name, points, wait=True)
+    # order_by needs a range index on its key (the local mode accepts and ignores these).
+    target.create_payload_index(name, "rank", models.PayloadSchemaType.INTEGER, wait=True)
+    target.create_payload_index(name, "price", models.PayloadSchemaType.FLOAT, wait=True)
 
 
 @pytest.fixture(scope="module")
@@ -508,3 +511,39 @@ def test_legacy_rpcs_over_grpc(grpc_target, oracle, names):
             timeout=10,
         )
         assert len(batch.result) == 1 and len(batch.result[0].result) == 3
+
+
+# --- order_by ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_order_by_query_on_a_float_key(client, oracle, names, direction):
+    got, want = both(
+        client, oracle, names, query=models.OrderByQuery(order_by=models.OrderBy(key="price", direction=direction)), limit=7,
+    )
+    assert_same(got, want)
+    assert np.allclose([p.order_value for p in got], [p.order_value for p in want])
+
+
+def test_order_by_query_with_start_from_filter_and_offset(client, oracle, names):
+    order_by = models.OrderBy(key="rank", direction="asc", start_from=5)
+    red = models.Filter(must_not=[models.FieldCondition(key="color", match=models.MatchValue(value="red"))])
+    got, want = both(client, oracle, names, query=models.OrderByQuery(order_by=order_by), query_filter=red, limit=6, offset=2)
+    assert_same(got, want)
+    assert [p.order_value for p in got] == [p.order_value for p in want]
+    assert all(p.order_value >= 5 for p in got)
+
+
+def test_order_by_over_prefetch_results(client, oracle, names):
+    got, want = both(
+        client, oracle, names, prefetch=models.Prefetch(query=vec(36, "cos"), using="cos", limit=15),
+        query=models.OrderByQuery(order_by=models.OrderBy(key="price", direction="desc")), limit=5,
+    )
+    assert_same(got, want)
+
+
+@LOCAL_RAISES
+def test_order_by_without_a_range_index_is_400(client, names, api_error):
+    with api_error(400, "INVALID_ARGUMENT") as error:
+        client.query_points(names["main"], query=models.OrderByQuery(order_by="color"))
+    assert "No range index for `order_by` key: `color`" in error.message

@@ -10,7 +10,9 @@
 //! results); `convert/collections.rs` and `convert/points.rs` hold the per-area messages.
 
 pub mod collections;
+pub mod explore;
 pub mod legacy;
+pub mod payload_index;
 pub mod points;
 
 use std::collections::{BTreeMap, HashMap};
@@ -22,6 +24,7 @@ use crate::api::grpc::proto;
 use crate::error::{Error, Result};
 use crate::model::filter::Filter;
 use crate::model::json_path::JsonPath;
+use crate::model::order_by::OrderValue;
 use crate::model::query::{PayloadSelector, WithPayloadInterface, WithVector};
 use crate::model::results::{Record, ScoredPoint, UpdateResult, UpdateStatus};
 use crate::model::vectors::{
@@ -300,7 +303,7 @@ fn geo_point_json(p: Option<proto::GeoPoint>) -> Json {
     serde_json::json!({ "lon": p.lon, "lat": p.lat })
 }
 
-fn timestamp_text(ts: &prost_types::Timestamp) -> Result<String> {
+pub fn timestamp_text(ts: &prost_types::Timestamp) -> Result<String> {
     let nanos = u32::try_from(ts.nanos)
         .map_err(|_| Error::InvalidMessage(format!("invalid timestamp nanos {}", ts.nanos)))?;
     chrono::DateTime::from_timestamp(ts.seconds, nanos)
@@ -431,7 +434,7 @@ pub fn scored_point_out(p: &ScoredPoint) -> proto::ScoredPoint {
         version: p.version,
         vectors: p.vector.as_ref().map(vectors_out),
         shard_key: None,
-        order_value: None,
+        order_value: p.order_value.map(order_value_out),
     }
 }
 
@@ -441,7 +444,17 @@ pub fn record_out(r: &Record) -> proto::RetrievedPoint {
         payload: r.payload.as_ref().map(map_out).unwrap_or_default(),
         vectors: r.vector.as_ref().map(vectors_out),
         shard_key: None,
-        order_value: None,
+        order_value: r.order_value.map(order_value_out),
+    }
+}
+
+pub fn order_value_out(v: OrderValue) -> proto::OrderValue {
+    use proto::order_value::Variant;
+    proto::OrderValue {
+        variant: Some(match v {
+            OrderValue::Int(i) => Variant::Int(i),
+            OrderValue::Float(f) => Variant::Float(f),
+        }),
     }
 }
 

@@ -182,15 +182,44 @@ impl Points for PointsService {
     }
     async fn create_field_index(
         &self,
-        _: Request<CreateFieldIndexCollection>,
+        request: Request<CreateFieldIndexCollection>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        Err(unimplemented("qdrant.Points/CreateFieldIndex"))
+        auth::authorize(
+            &request,
+            Requirement::CollectionWrite(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let (name, wait) = (r.collection_name.clone(), r.wait.unwrap_or(false));
+        let (field, schema) = convert::payload_index::create_field_index(r)?;
+        let collection = self.engine.collection(&name)?;
+        let result = collection.create_field_index(&field, schema, wait).await?;
+        Ok(Response::new(PointsOperationResponse {
+            result: Some(convert::update_result_out(&result)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn delete_field_index(
         &self,
-        _: Request<DeleteFieldIndexCollection>,
+        request: Request<DeleteFieldIndexCollection>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        Err(unimplemented("qdrant.Points/DeleteFieldIndex"))
+        auth::authorize(
+            &request,
+            Requirement::CollectionWrite(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let field = convert::json_path(r.field_name)?;
+        let collection = self.engine.collection(&r.collection_name)?;
+        let result = collection
+            .delete_field_index(&field, r.wait.unwrap_or(false))
+            .await?;
+        Ok(Response::new(PointsOperationResponse {
+            result: Some(convert::update_result_out(&result)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn create_vector_name(
         &self,
@@ -286,7 +315,7 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::points::scroll(r)?.into_query()?;
-        let page = self.engine.collection(&name)?.scroll(&query);
+        let page = self.engine.collection(&name)?.scroll(&query)?;
         Ok(Response::new(ScrollResponse {
             next_page_offset: page.next_page_offset.map(convert::point_id_out),
             result: page.points.iter().map(convert::record_out).collect(),
@@ -510,19 +539,65 @@ impl Points for PointsService {
             usage: None,
         }))
     }
-    async fn facet(&self, _: Request<FacetCounts>) -> Result<Response<FacetResponse>, Status> {
-        Err(unimplemented("qdrant.Points/Facet"))
+    async fn facet(
+        &self,
+        request: Request<FacetCounts>,
+    ) -> Result<Response<FacetResponse>, Status> {
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::explore::facet(r)?.into_query()?;
+        let response = self.engine.collection(&name)?.facet(&query)?;
+        Ok(Response::new(FacetResponse {
+            hits: response
+                .hits
+                .iter()
+                .map(convert::explore::facet_hit_out)
+                .collect(),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn search_matrix_pairs(
         &self,
-        _: Request<SearchMatrixPoints>,
+        request: Request<SearchMatrixPoints>,
     ) -> Result<Response<SearchMatrixPairsResponse>, Status> {
-        Err(unimplemented("qdrant.Points/SearchMatrixPairs"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::explore::search_matrix(r)?.into_query()?;
+        let matrix = self.engine.collection(&name)?.search_matrix(&query)?;
+        Ok(Response::new(SearchMatrixPairsResponse {
+            result: Some(convert::explore::matrix_pairs_out(&matrix)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn search_matrix_offsets(
         &self,
-        _: Request<SearchMatrixPoints>,
+        request: Request<SearchMatrixPoints>,
     ) -> Result<Response<SearchMatrixOffsetsResponse>, Status> {
-        Err(unimplemented("qdrant.Points/SearchMatrixOffsets"))
+        auth::authorize(
+            &request,
+            Requirement::Read(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let name = r.collection_name.clone();
+        let query = convert::explore::search_matrix(r)?.into_query()?;
+        let matrix = self.engine.collection(&name)?.search_matrix(&query)?;
+        Ok(Response::new(SearchMatrixOffsetsResponse {
+            result: Some(convert::explore::matrix_offsets_out(&matrix)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
 }

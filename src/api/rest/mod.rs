@@ -8,6 +8,8 @@ pub mod aliases;
 pub mod auth;
 pub mod collections;
 pub mod envelope;
+pub mod explore;
+pub mod payload_index;
 pub mod points;
 pub mod search;
 pub mod service;
@@ -16,7 +18,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
 
@@ -130,6 +132,20 @@ pub fn router(state: AppState, enable_cors: bool) -> Router {
         .route(
             "/collections/{name}/points/query/batch",
             post(search::query_batch),
+        )
+        .route("/collections/{name}/index", put(payload_index::create))
+        .route(
+            "/collections/{name}/index/{field_name}",
+            delete(payload_index::delete),
+        )
+        .route("/collections/{name}/facet", post(explore::facet))
+        .route(
+            "/collections/{name}/points/search/matrix/pairs",
+            post(explore::matrix_pairs),
+        )
+        .route(
+            "/collections/{name}/points/search/matrix/offsets",
+            post(explore::matrix_offsets),
         )
         // JsonBody enforces the configured limit itself, with Qdrant's message.
         .layer(DefaultBodyLimit::disable())

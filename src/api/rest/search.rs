@@ -24,7 +24,7 @@ pub async fn scroll(
 ) -> ApiResult {
     let query = body.into_query()?;
     let collection = app.engine.collection(&name)?;
-    Ok(ok(&timer, collection.scroll(&query)))
+    Ok(ok(&timer, collection.scroll(&query)?))
 }
 
 pub async fn count(

@@ -540,7 +540,7 @@ pub fn info_out(info: &CollectionInfo) -> proto::CollectionInfo {
         }),
         segments_count: info.segments_count,
         config: Some(config_out(&info.config)),
-        payload_schema: Default::default(),
+        payload_schema: super::payload_index::payload_schema_out(&info.payload_schema),
         points_count: Some(info.points_count),
         indexed_vectors_count: Some(info.indexed_vectors_count),
         warnings: Vec::new(),

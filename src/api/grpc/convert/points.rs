@@ -4,8 +4,8 @@
 use serde_json::{Value as Json, json};
 
 use crate::api::grpc::convert::{
-    filter, json_map, json_path, opt_filter, point_id, point_ids, vector_struct, with_payload,
-    with_vectors,
+    filter, json_map, json_path, opt_filter, point_id, point_ids, timestamp_text, vector_struct,
+    with_payload, with_vectors,
 };
 use crate::api::grpc::proto;
 use crate::error::{Error, Result};
@@ -13,6 +13,7 @@ use crate::model::operations::{
     DeletePayload, DeleteVectors, PointInsertOperations, PointOperation, PointStruct, PointVectors,
     PointsSelector, SetPayload, UpdateMode, UpdateVectors,
 };
+use crate::model::order_by::{Direction, OrderByInterface, OrderByStruct, StartFrom};
 use crate::model::query::{
     CountRequest, NamedVectorStruct, PointRequest, QueryRequest, ScrollRequest, SearchParams,
     SearchRequest,
@@ -253,8 +254,36 @@ pub fn scroll(r: proto::ScrollPoints) -> Result<ScrollRequest> {
         filter: opt_filter(r.filter)?,
         with_payload: with_payload(r.with_payload)?,
         with_vector: with_vectors(r.with_vectors),
-        order_by: r.order_by.map(|o| json!({ "key": o.key })),
+        order_by: r.order_by.map(order_by).transpose()?,
     })
+}
+
+/// A proto `OrderBy` as the REST struct form.
+pub fn order_by(o: proto::OrderBy) -> Result<OrderByInterface> {
+    use proto::start_from::Value as S;
+    let direction = match o.direction.map(proto::Direction::try_from) {
+        None => None,
+        Some(Ok(proto::Direction::Asc)) => Some(Direction::Asc),
+        Some(Ok(proto::Direction::Desc)) => Some(Direction::Desc),
+        Some(Err(_)) => {
+            return Err(Error::InvalidMessage(format!(
+                "unknown direction {}",
+                o.direction.unwrap_or_default()
+            )));
+        }
+    };
+    let start_from = match o.start_from.and_then(|s| s.value) {
+        None => None,
+        Some(S::Float(f)) => Some(StartFrom::Float(f)),
+        Some(S::Integer(i)) => Some(StartFrom::Integer(i)),
+        Some(S::Timestamp(ts)) => Some(StartFrom::Datetime(timestamp_text(&ts)?)),
+        Some(S::Datetime(text)) => Some(StartFrom::Datetime(text)),
+    };
+    Ok(OrderByInterface::Struct(OrderByStruct {
+        key: json_path(o.key)?,
+        direction,
+        start_from,
+    }))
 }
 
 pub fn count(r: proto::CountPoints) -> Result<CountRequest> {
