@@ -17,7 +17,7 @@
 //! - Client certificates, when required, are required on both transports (Qdrant checks them on
 //!   REST only): a server that asks for mutual TLS should not leave a second door open.
 //! - [`accept`] turns a TCP listener into a stream of finished TLS handshakes. Each handshake
-//!   runs in its own task with a [`HANDSHAKE_TIMEOUT`], so a slow or failed client never holds up
+//!   runs in its own task with a `HANDSHAKE_TIMEOUT`, so a slow or failed client never holds up
 //!   the others or stops the loop. The loop ends when its consumer (the transport) is dropped.
 
 use std::future::Future;
