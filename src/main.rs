@@ -132,15 +132,10 @@ fn main() -> ExitCode {
             Some(url) => println!("Quiver serving Qdrant gRPC API on {url}"),
             None => println!("Quiver serves no gRPC API (service.grpc_port is null)"),
         }
-        if server.auth().enabled() && !settings.service.enable_tls {
-            let host = settings.service.host.parse::<std::net::IpAddr>();
-            if !host.is_ok_and(|ip| ip.is_loopback()) {
-                tracing::warn!(
-                    "API keys are configured but TLS is off and the server listens on {}: keys \
-                     travel in clear text; enable service.enable_tls or bind to 127.0.0.1",
-                    settings.service.host
-                );
-            }
+        if let Some(warning) =
+            quiver::server::clear_text_key_warning(server.auth().enabled(), &settings.service)
+        {
+            tracing::warn!("{warning}");
         }
         run_until_shutdown(&server).await;
         println!("Quiver shutting down");

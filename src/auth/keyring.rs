@@ -416,6 +416,11 @@ pub fn hex(bytes: &[u8]) -> String {
 fn parse_networks(value: &Json, at: &str) -> Result<Option<Vec<IpNet>>, String> {
     let items: Vec<String> = match value {
         Json::Null => return Ok(None),
+        // From an environment variable: a YAML/JSON list, or comma-separated networks.
+        Json::String(s) if s.trim_start().starts_with('[') => {
+            let list = yaml_to_json(s).map_err(|e| format!("{at}: {e}"))?;
+            return parse_networks(&list, at);
+        }
         Json::String(s) => s
             .split(',')
             .map(str::trim)

@@ -360,3 +360,43 @@ async fn watch_files(
         }
     }
 }
+
+/// The start-up warning for keys that would travel in clear text: keys configured, TLS off, and
+/// a listen address other than loopback (`127.0.0.0/8`, `::1`, `localhost`).
+pub fn clear_text_key_warning(
+    keys_configured: bool,
+    service: &crate::settings::ServiceSettings,
+) -> Option<String> {
+    let loopback = service.host == "localhost"
+        || service
+            .host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (keys_configured && !service.enable_tls && !loopback).then(|| {
+        format!(
+            "API keys are configured but TLS is off and the server listens on {}: keys travel \
+             in clear text; enable service.enable_tls or bind to 127.0.0.1",
+            service.host
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_without_tls_on_a_public_address_are_warned_about() {
+        let mut service = Settings::in_memory().service;
+        service.host = "0.0.0.0".into();
+        assert!(clear_text_key_warning(true, &service).is_some());
+        assert!(clear_text_key_warning(false, &service).is_none());
+        service.enable_tls = true;
+        assert!(clear_text_key_warning(true, &service).is_none());
+        service.enable_tls = false;
+        for host in ["127.0.0.1", "::1", "localhost"] {
+            service.host = host.into();
+            assert!(clear_text_key_warning(true, &service).is_none(), "{host}");
+        }
+    }
+}

@@ -570,6 +570,18 @@ def test_api_key_in_the_config_file_is_enforced_and_reloaded_on_change(launch_se
         assert status_with(server, first) == 200
 
 
+def test_service_level_allowed_networks_refuse_other_addresses(launch_server):
+    key = secret("netsvc")
+    env = {"QDRANT__SERVICE__API_KEY": key, "QDRANT__SERVICE__ALLOWED_NETWORKS": '["10.0.0.0/8"]'}
+    with launch_server(env) as server:
+        response = httpx.get(f"{server.rest_url}/collections", headers={"api-key": key})
+        assert response.status_code == 403, response.text
+        assert "network" in response.text
+    env["QDRANT__SERVICE__ALLOWED_NETWORKS"] = '["127.0.0.0/8"]'
+    with launch_server(env) as server:
+        assert status_with(server, key) == 200
+
+
 # --- throttling --------------------------------------------------------------------------------------
 
 
