@@ -482,7 +482,7 @@ def test_legacy_rpcs_over_grpc(grpc_target, oracle, names):
         assert np.allclose([p.score for p in reply.result], [p.score for p in want], atol=TOLERANCE)
 
         example = lambda n: qgrpc.VectorExample(id=qgrpc.PointId(num=n))  # noqa: E731
-        reply = points.Discover(
+        reply = reply_discover = points.Discover(
             qgrpc.DiscoverPoints(
                 collection_name=names["main"], target=qgrpc.TargetVector(single=example(5)),
                 context=[qgrpc.ContextExamplePair(positive=example(1), negative=example(2))], using="cos", limit=5,
@@ -511,6 +511,33 @@ def test_legacy_rpcs_over_grpc(grpc_target, oracle, names):
             timeout=10,
         )
         assert len(batch.result) == 1 and len(batch.result[0].result) == 3
+
+        groups = points.RecommendGroups(
+            qgrpc.RecommendPointGroups(
+                collection_name=names["main"], positive=[qgrpc.PointId(num=7)], using="cos", group_by="tags",
+                group_size=1, limit=5,
+            ),
+            timeout=10,
+        )
+        recommend = models.RecommendQuery(recommend=models.RecommendInput(positive=[7]))
+        want = oracle.query_points_groups("main", query=recommend, using="cos", group_by="tags", group_size=1, limit=5)
+        assert [g.id.string_value for g in groups.result.groups] == [g.id for g in want.groups]
+        assert [[h.id.num for h in g.hits] for g in groups.result.groups] == [[h.id for h in g.hits] for g in want.groups]
+
+        discover_batch = points.DiscoverBatch(
+            qgrpc.DiscoverBatchPoints(
+                collection_name=names["main"],
+                discover_points=[
+                    qgrpc.DiscoverPoints(
+                        collection_name=names["main"], target=qgrpc.TargetVector(single=example(5)),
+                        context=[qgrpc.ContextExamplePair(positive=example(1), negative=example(2))], using="cos",
+                        limit=5,
+                    )
+                ],
+            ),
+            timeout=10,
+        )
+        assert [p.id.num for p in discover_batch.result[0].result] == [p.id.num for p in reply_discover.result]
 
 
 # --- order_by ------------------------------------------------------------------------------------
