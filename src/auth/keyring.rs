@@ -447,3 +447,154 @@ fn parse_networks(value: &Json, at: &str) -> Result<Option<Vec<IpNet>>, String> 
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+    use serde_json::json;
+
+    fn service(api_keys: Json) -> ServiceSettings {
+        let mut s = Settings::in_memory().service;
+        s.api_keys = api_keys;
+        s
+    }
+
+    fn ring(api_keys: Json) -> Result<KeyRing, String> {
+        KeyRing::from_settings(&service(api_keys))
+    }
+
+    #[test]
+    fn no_keys_means_open() {
+        assert!(ring(Json::Null).unwrap().is_open());
+    }
+
+    #[test]
+    fn qdrant_keys_get_their_access() {
+        let mut s = service(Json::Null);
+        s.api_key = Some("manage-key".into());
+        s.read_only_api_key = Some("reader-key".into());
+        let ring = KeyRing::from_settings(&s).unwrap();
+        assert_eq!(
+            ring.lookup("manage-key").unwrap().access,
+            AccessLevel::Manage
+        );
+        assert_eq!(ring.lookup("reader-key").unwrap().access, AccessLevel::Read);
+        assert!(ring.lookup("manage-ke").is_none());
+        assert!(ring.lookup("").is_none());
+        assert_eq!(ring.jwt_secrets(), vec![b"manage-key".as_slice()]);
+    }
+
+    #[test]
+    fn hashed_and_plain_entries_both_match_and_hashed_ones_hold_no_secret() {
+        let digest = hex(&sha256(b"hashed-secret"));
+        let ring = ring(json!([
+            { "name": "plain", "key": "plain-secret", "access": "read-write" },
+            { "name": "hashed", "sha256": digest, "access": "manage", "collections": ["a-*"] },
+        ]))
+        .unwrap();
+        assert_eq!(ring.lookup("plain-secret").unwrap().name, "plain");
+        let hashed = ring.lookup("hashed-secret").unwrap();
+        assert_eq!(hashed.name, "hashed");
+        assert!(hashed.secret.is_none());
+        assert!(
+            ring.jwt_secrets().is_empty(),
+            "a scoped or hashed key signs no tokens"
+        );
+        assert!(!format!("{hashed:?}").contains("hashed-secret"));
+    }
+
+    #[test]
+    fn parse_errors_name_the_entry_and_never_the_key() {
+        let cases = [
+            (
+                json!([{ "key": "k1-secret", "access": "manage" }]),
+                "service.api_keys[0]",
+            ),
+            (
+                json!([{ "name": "ok", "key": "k0", "access": "manage" },
+                       { "name": "bad", "key": "k1-secret", "access": "admin" }]),
+                "service.api_keys[1] ('bad')",
+            ),
+            (
+                json!([{ "name": "both", "key": "k1-secret", "sha256": "00", "access": "manage" }]),
+                "('both')",
+            ),
+            (
+                json!([{ "name": "typo", "key": "k1-secret", "acess": "manage" }]),
+                "unknown field `acess`",
+            ),
+            (
+                json!([{ "name": "win", "key": "k1-secret", "access": "manage", "expires_at": "soon" }]),
+                "('win')",
+            ),
+            (
+                json!([{ "name": "net", "key": "k1-secret", "access": "manage", "allowed_networks": ["10.0.0.0/33"] }]),
+                "('net')",
+            ),
+            (
+                json!([{ "name": "pat", "key": "k1-secret", "access": "manage", "collections": ["a*b"] }]),
+                "('pat')",
+            ),
+        ];
+        for (keys, expected) in cases {
+            let err = ring(keys.clone()).expect_err(&keys.to_string());
+            assert!(err.contains(expected), "{err} should contain {expected}");
+            assert!(!err.contains("k1-secret"), "the key leaked into: {err}");
+        }
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let err = ring(json!([
+            { "name": "twice", "key": "a", "access": "manage" },
+            { "name": "twice", "key": "b", "access": "manage" },
+        ]))
+        .unwrap_err();
+        assert!(err.contains("twice"), "{err}");
+    }
+
+    #[test]
+    fn the_list_may_be_a_yaml_or_json_string() {
+        let yaml = "- name: y\n  key: from-yaml\n  access: read-only\n";
+        assert_eq!(
+            ring(json!(yaml)).unwrap().lookup("from-yaml").unwrap().name,
+            "y"
+        );
+        let json_text = r#"[{"name": "j", "key": "from-json", "access": "manage"}]"#;
+        assert_eq!(
+            ring(json!(json_text))
+                .unwrap()
+                .lookup("from-json")
+                .unwrap()
+                .name,
+            "j"
+        );
+    }
+
+    #[test]
+    fn windows_and_networks() {
+        let ring = ring(json!([{
+            "name": "w", "key": "windowed", "access": "manage",
+            "not_before": "2026-01-01T00:00:00Z", "expires_at": "2026-02-01T00:00:00Z",
+            "allowed_networks": ["10.0.0.0/8", "192.168.1.7"],
+        }]))
+        .unwrap();
+        let e = ring.lookup("windowed").unwrap();
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        assert!(e.check_window(at("2026-01-15T00:00:00Z")).is_ok());
+        assert!(
+            e.check_window(at("2025-12-31T23:59:59Z"))
+                .unwrap_err()
+                .contains("not yet valid")
+        );
+        assert!(
+            e.check_window(at("2026-02-01T00:00:00Z"))
+                .unwrap_err()
+                .contains("expired")
+        );
+        assert!(e.allows_address(Some("10.1.2.3".parse().unwrap())));
+        assert!(e.allows_address(Some("192.168.1.7".parse().unwrap())));
+        assert!(!e.allows_address(Some("127.0.0.1".parse().unwrap())));
+    }
+}

@@ -450,3 +450,94 @@ impl Access {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+    use serde_json::json;
+
+    fn access_of(entry: serde_json::Value, key: &str) -> Access {
+        let mut s = Settings::in_memory().service;
+        s.api_keys = json!([entry]);
+        let auth = Auth::from_settings(&s).unwrap();
+        auth.authenticate(Some(key), None, Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn named_access_levels_allow_what_the_readme_says() {
+        let rw = access_of(
+            json!({"name": "rw", "key": "k", "access": "read-write"}),
+            "k",
+        );
+        assert!(rw.require(Requirement::Read("c")).is_ok());
+        assert!(rw.require(Requirement::Write("c")).is_ok());
+        assert!(rw.require(Requirement::CollectionWrite("c")).is_err());
+        assert!(rw.require(Requirement::Manage("c")).is_err());
+        assert!(rw.require(Requirement::GlobalManage).is_err());
+
+        let ro = access_of(
+            json!({"name": "ro", "key": "k", "access": "read-only"}),
+            "k",
+        );
+        assert!(ro.require(Requirement::Read("c")).is_ok());
+        assert!(ro.require(Requirement::Write("c")).is_err());
+
+        let m = access_of(json!({"name": "m", "key": "k", "access": "manage"}), "k");
+        assert!(m.require(Requirement::GlobalManage).is_ok());
+    }
+
+    #[test]
+    fn scoped_keys_see_only_their_collections() {
+        let scoped = access_of(
+            json!({"name": "s", "key": "k", "access": "manage", "collections": ["docs", "team-*"]}),
+            "k",
+        );
+        assert!(scoped.can_see("docs") && scoped.can_see("team-a"));
+        assert!(!scoped.can_see("docs2") && !scoped.can_see("other"));
+        assert!(scoped.require(Requirement::Manage("team-a")).is_ok());
+        let err = scoped.require(Requirement::Read("other")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Forbidden: Access to collection other is required"
+        );
+        assert!(scoped.require(Requirement::GlobalManage).is_err());
+    }
+
+    #[test]
+    fn missing_and_wrong_credentials_are_401_with_qdrants_text() {
+        let mut s = Settings::in_memory().service;
+        s.api_key = Some("right".into());
+        let auth = Auth::from_settings(&s).unwrap();
+        let now = Utc::now();
+        assert_eq!(
+            auth.authenticate(None, None, now).unwrap_err(),
+            Error::Unauthorized(MISSING_CREDENTIAL.into())
+        );
+        assert_eq!(
+            auth.authenticate(Some("wrong"), None, now).unwrap_err(),
+            Error::Unauthorized(INVALID_CREDENTIAL.into())
+        );
+        assert_eq!(
+            auth.authenticate(Some("right"), None, now)
+                .unwrap()
+                .key_name,
+            "api_key"
+        );
+    }
+
+    #[test]
+    fn use_is_counted_per_name() {
+        let mut s = Settings::in_memory().service;
+        s.api_key = Some("right".into());
+        let auth = Auth::from_settings(&s).unwrap();
+        for _ in 0..3 {
+            auth.authenticate(Some("right"), None, Utc::now()).unwrap();
+        }
+        let report = auth.key_report();
+        assert_eq!(report[0]["name"], "api_key");
+        assert_eq!(report[0]["requests"], 3);
+        assert!(report[0]["last_used"].is_string());
+        assert!(!report[0].to_string().contains("right"));
+    }
+}

@@ -482,18 +482,42 @@ class Traffic:
         self.thread.join(timeout=10)
 
 
-def test_rotation_through_the_keys_file_fails_no_request(launch_server):
+KEYS_FILE_SIZE = 400
+
+
+def write_unnoticed(path, text: str) -> None:
+    """Replaces the file with one of the same size and modification time, so that the server's
+    file watcher cannot see the change: only a SIGHUP makes the server read it."""
+    stat = path.stat()
+    assert stat.st_size == KEYS_FILE_SIZE and len(text) <= KEYS_FILE_SIZE - 2
+    padded = text + "#" * (KEYS_FILE_SIZE - len(text) - 1) + "\n"
+    replace_file(path, padded)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+@pytest.mark.parametrize("trigger", ["file_change", "sighup"])
+def test_rotation_fails_no_request(launch_server, trigger):
     old, new = secret("old"), secret("new")
+    first = keys_yaml(("old", old))
     files = {
         "config.yaml": "service:\n  api_keys_file: keys.yaml\n",
-        "keys.yaml": keys_yaml(("old", old)),
+        "keys.yaml": first + "#" * (KEYS_FILE_SIZE - len(first) - 1) + "\n",
     }
     with launch_server(args=("--config-path", "config.yaml"), files=files) as server:
         keys_file = server.workdir / "keys.yaml"
+
+        def publish(text: str) -> None:
+            if trigger == "file_change":
+                replace_file(keys_file, text)
+            else:
+                write_unnoticed(keys_file, text)
+                time.sleep(1.0)  # longer than the watcher's poll: it must not act on its own
+                server.process.send_signal(signal.SIGHUP)
+
         assert status_with(server, new) == 401
         with Traffic(server, old) as traffic:
             # 1. add the new key beside the old one; 2. wait until the server accepts it.
-            replace_file(keys_file, keys_yaml(("old", old), ("new", new)))
+            publish(keys_yaml(("old", old), ("new", new)))
             wait_until(lambda: status_with(server, new, "/auth/key") == 200, "the new key is accepted")
             # 3. move the clients over; 4. the listing shows the old key no longer in use.
             traffic.key = new
@@ -502,16 +526,18 @@ def test_rotation_through_the_keys_file_fails_no_request(launch_server):
                 k["name"]: k["requests"]
                 for k in httpx.get(f"{server.rest_url}/auth/keys", headers={"api-key": new}).json()["result"]["keys"]
             }
-            first = listing()["old"]
+            first_count = listing()["old"]
             time.sleep(0.3)
-            assert listing()["old"] == first
+            assert listing()["old"] == first_count
             # 5. revoke the old key.
-            replace_file(keys_file, keys_yaml(("new", new)))
+            publish(keys_yaml(("new", new)))
             wait_until(lambda: status_with(server, old) == 401, "the old key is revoked")
             time.sleep(0.2)
         assert traffic.requests > 20
         assert traffic.failures == []
         assert status_with(server, new) == 200
+        if trigger == "sighup":
+            assert "API keys reloaded" in server.log()
 
 
 def test_sighup_reloads_keys_and_an_invalid_file_keeps_the_old_ones(launch_server):
