@@ -365,3 +365,12 @@ def test_set_payload_on_missing_point_is_not_found_404(client, dot, api_error):
         client.set_payload(dot, payload={"a": 1}, points=[7])
 
     assert "No point with id 7 found" in error.message
+
+
+def test_payload_floats_round_trip_exactly(client, dot):
+    # Shortest round-trip decimal forms: parsing must give back the very same double.
+    values = [36.23734099852973, 0.1, 1e-300, 2.2250738585072014e-308, 1.7976931348623157e308, -0.0]
+    client.upsert(dot, [models.PointStruct(id=77, vector=[0.1, 0.2, 0.3, 0.4], payload={"f": values})])
+    (record,) = client.retrieve(dot, [77], with_payload=True)
+    assert record.payload["f"] == values
+    assert all(math.copysign(1.0, a) == math.copysign(1.0, b) for a, b in zip(record.payload["f"], values))
