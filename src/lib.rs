@@ -14,8 +14,8 @@
 //! | [`settings`] | `config/config.yaml` layering, `QDRANT__…` overrides, validation |
 //! | [`server`] | binding the REST and gRPC listeners, start-up, graceful shutdown of both, key reload (file watcher, [`Server::reload`]); [`Server`] is the embedding API |
 //! | [`error`] | the one [`Error`] type and its HTTP status and gRPC code mappings |
-//! | [`model`] | domain types whose JSON shape is Qdrant's: ids, vectors, payloads, filters, configs, operations, queries, results, payload index schemas, `order_by`, facets, the distance matrix |
-//! | [`engine`] | the registry of collections and aliases; per collection: all-or-nothing updates (`updates.rs`), reads (`reads.rs`), the point table (`points.rs`), the payload index registry (`payload_index.rs`), ordering by a payload value (`order_by.rs`), facets (`facet.rs`), the distance matrix (`matrix.rs`) |
+//! | [`model`] | domain types whose JSON shape is Qdrant's: ids, vectors, payloads, filters, configs, operations, queries, results, payload index schemas, `order_by`, facets, the distance matrix, formula expressions (`formula.rs`) |
+//! | [`engine`] | the registry of collections and aliases; per collection: all-or-nothing updates (`updates.rs`), reads (`reads.rs`), the point table (`points.rs`), the payload index registry (`payload_index.rs`), ordering by a payload value (`order_by.rs`), formula rescoring (`formula.rs`), facets (`facet.rs`), the distance matrix (`matrix.rs`) |
 //! | [`index`] | distance kernels and score conventions, vector stores, the exact scan (behind [`index::VectorIndex`], where HNSW will plug in), the one filter evaluator |
 //! | [`storage`] | sled layout, value encoding with format versions, group-commit flushes |
 //! | [`api::rest`] | axum router, one file per API area, the envelope and body limits, the auth guard (`auth.rs`: exempt paths, what each route requires, `/auth/keys`, `/auth/key`) |
