@@ -9,6 +9,7 @@
 
 pub mod collection;
 pub mod facet;
+mod formula;
 pub mod matrix;
 pub mod order_by;
 pub mod payload_index;

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::engine::Engine;
 use crate::engine::collection::{Collection, State, dimension_error, vector_params};
+use crate::engine::formula;
 use crate::engine::order_by::order_points;
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
@@ -265,6 +266,9 @@ impl Run<'_> {
             .iter()
             .map(|p| self.stage(p, filter.as_ref(), p.limit))
             .collect::<Result<Vec<_>>>()?;
+        if let Some(QueryKind::Formula(formula)) = &stage.query {
+            return formula::rescore(formula, &sources, self, top, stage.score_threshold);
+        }
         if let Some(QueryKind::Fusion(fusion)) = &stage.query {
             let mut fused = fuse(fusion, &sources, top, self.points);
             if let Some(t) = stage.score_threshold {
@@ -327,6 +331,9 @@ impl Run<'_> {
                 .collect()),
             QueryKind::Fusion(_) => Err(Error::BadRequest(
                 "Fusion queries need prefetches: add at least one prefetch to fuse".into(),
+            )),
+            QueryKind::Formula(_) => Err(Error::BadRequest(
+                "Formula queries need prefetches: add at least one prefetch to rescore".into(),
             )),
             QueryKind::Nearest(v) => self.nearest(stage, dense(v), &accept, top),
             QueryKind::Recommend {
@@ -527,7 +534,7 @@ impl Run<'_> {
 fn query_uses_vectors(q: &QueryKind) -> bool {
     !matches!(
         q,
-        QueryKind::OrderBy(_) | QueryKind::Fusion(_) | QueryKind::Sample
+        QueryKind::OrderBy(_) | QueryKind::Fusion(_) | QueryKind::Formula(_) | QueryKind::Sample
     )
 }
 
@@ -585,7 +592,10 @@ pub(crate) fn resolve_refs(
         QueryKind::Context(context) => context
             .iter_mut()
             .try_for_each(|p| resolve(&mut p.positive).and_then(|_| resolve(&mut p.negative))),
-        QueryKind::OrderBy(_) | QueryKind::Fusion(_) | QueryKind::Sample => Ok(()),
+        QueryKind::OrderBy(_)
+        | QueryKind::Fusion(_)
+        | QueryKind::Formula(_)
+        | QueryKind::Sample => Ok(()),
     }
 }
 

@@ -48,6 +48,15 @@ pub fn matches(filter: &Filter, point: &(impl PointView + ?Sized)) -> bool {
     .filter(filter)
 }
 
+/// True if `point` satisfies one `condition` (as the only condition of a filter's `must`).
+pub fn condition_matches(condition: &Condition, point: &(impl PointView + ?Sized)) -> bool {
+    Scope {
+        payload: point.payload(),
+        point: Some(point),
+    }
+    .condition(condition)
+}
+
 /// The object conditions are evaluated against: a point's payload, or one array element inside a
 /// `nested` condition (then there is no point, so no id and no vectors).
 struct Scope<'a, P: ?Sized> {
@@ -287,7 +296,8 @@ fn in_radius(circle: &GeoRadius, p: GeoPoint) -> bool {
     haversine_m(circle.center, p) < circle.radius
 }
 
-fn haversine_m(a: GeoPoint, b: GeoPoint) -> f64 {
+/// The great-circle distance in metres between two points (Haversine, Qdrant's Earth radius).
+pub fn haversine_m(a: GeoPoint, b: GeoPoint) -> f64 {
     let (lat_a, lat_b) = (a.lat.to_radians(), b.lat.to_radians());
     let half_dlat = (lat_b - lat_a) / 2.0;
     let half_dlon = (b.lon - a.lon).to_radians() / 2.0;

@@ -10,6 +10,7 @@
 pub mod collection;
 pub mod facet;
 pub mod filter;
+pub mod formula;
 pub mod json_path;
 pub mod legacy;
 pub mod matrix;

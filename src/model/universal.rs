@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::model::PointId;
 use crate::model::filter::Filter;
+use crate::model::formula::Formula;
 use crate::model::order_by::{OrderBy, OrderByInterface};
 use crate::model::query::SearchParams;
 use crate::model::vectors::{VectorInput, validate_dense};
@@ -83,6 +84,8 @@ pub enum QueryKind {
     Context(Vec<ContextPair>),
     OrderBy(OrderBy),
     Fusion(Fusion),
+    /// Rescores the prefetches' points by an expression.
+    Formula(Formula),
     Sample,
 }
 
@@ -295,6 +298,11 @@ pub fn build_stage(parts: StageParts, path: &str) -> Result<Stage> {
                 "Fusion queries need prefetches: add at least one prefetch to fuse".into(),
             ));
         }
+        Some(QueryKind::Formula(_)) if prefetch.is_empty() => {
+            return Err(Error::BadRequest(
+                "Formula queries need prefetches: add at least one prefetch to rescore".into(),
+            ));
+        }
         Some(QueryKind::Fusion(Fusion::Rrf {
             weights: Some(w), ..
         })) if w.len() != prefetch.len() => {
@@ -344,6 +352,9 @@ pub fn parse_query(q: Value, path: &str) -> Result<QueryKind> {
                 return Err(Error::BadInput(
                     "sparse vectors are not supported by Quiver yet".into(),
                 ));
+            }
+            if map.contains_key("formula") {
+                return Ok(QueryKind::Formula(Formula::parse(map, path)?));
             }
             if map.len() > 2 || (map.len() == 2 && !map.contains_key("mmr")) {
                 return Err(format_error(format!(
@@ -432,7 +443,6 @@ pub fn parse_query(q: Value, path: &str) -> Result<QueryKind> {
                         "{at}: unknown sample, expected `random`"
                     ))),
                 },
-                "formula" => Err(unsupported("formula")),
                 "relevance_feedback" => Err(unsupported("relevance_feedback")),
                 "text" => Err(unsupported("text")),
                 other => Err(format_error(format!(

@@ -183,7 +183,7 @@ fn conditions_json(conditions: Vec<proto::Condition>) -> Result<Json> {
         .map(Json::Array)
 }
 
-fn condition_json(c: proto::Condition) -> Result<Json> {
+pub(crate) fn condition_json(c: proto::Condition) -> Result<Json> {
     use proto::condition::ConditionOneOf as C;
     use serde_json::json;
     Ok(match c.condition_one_of {
@@ -298,7 +298,7 @@ fn field_condition_json(f: proto::FieldCondition) -> Result<Json> {
     Ok(Json::Object(out))
 }
 
-fn geo_point_json(p: Option<proto::GeoPoint>) -> Json {
+pub(crate) fn geo_point_json(p: Option<proto::GeoPoint>) -> Json {
     let p = p.unwrap_or_default();
     serde_json::json!({ "lon": p.lon, "lat": p.lat })
 }

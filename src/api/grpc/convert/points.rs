@@ -360,9 +360,84 @@ fn query_json(q: proto::Query) -> Result<Json> {
             Ok(proto::Sample::Random) => json!({ "sample": "random" }),
             Err(_) => return Err(Error::InvalidMessage(format!("unknown Sample value {s}"))),
         },
-        Q::Formula(_) => json!({ "formula": {} }),
+        Q::Formula(f) => formula_json(f)?,
         Q::RelevanceFeedback(_) => json!({ "relevance_feedback": {} }),
         Q::Text(_) => json!({ "text": {} }),
+    })
+}
+
+/// A proto `Formula` as REST's `{"formula": …, "defaults": …}`.
+fn formula_json(f: proto::Formula) -> Result<Json> {
+    Ok(json!({
+        "formula": expression_json(f.expression, "Formula.expression")?,
+        "defaults": Json::Object(json_map(f.defaults)?),
+    }))
+}
+
+/// A proto `Expression` in REST's JSON form; `what` names it when it is missing.
+fn expression_json(e: Option<proto::Expression>, what: &str) -> Result<Json> {
+    use proto::expression::Variant as E;
+    let variant = e
+        .and_then(|e| e.variant)
+        .ok_or_else(|| Error::InvalidMessage(format!("{what} is not specified")))?;
+    let boxed = |e: Box<proto::Expression>, what: &str| expression_json(Some(*e), what);
+    let inner =
+        |e: Option<Box<proto::Expression>>, what: &str| expression_json(e.map(|e| *e), what);
+    let list = |items: Vec<proto::Expression>, what: &str| -> Result<Json> {
+        items
+            .into_iter()
+            .map(|e| expression_json(Some(e), what))
+            .collect::<Result<Vec<_>>>()
+            .map(Json::Array)
+    };
+    let decay = |d: Box<proto::DecayParamsExpression>| -> Result<Json> {
+        let d = *d;
+        Ok(json!({
+            "x": inner(d.x, "DecayParamsExpression.x")?,
+            "target": d.target.map(|t| boxed(t, "DecayParamsExpression.target")).transpose()?,
+            "scale": d.scale,
+            "midpoint": d.midpoint,
+        }))
+    };
+    Ok(match variant {
+        E::Constant(c) => json!(c),
+        E::Variable(v) => json!(v),
+        E::Condition(c) => crate::api::grpc::convert::condition_json(c)?,
+        E::GeoDistance(g) => json!({ "geo_distance": {
+            "origin": crate::api::grpc::convert::geo_point_json(g.origin),
+            "to": g.to,
+        }}),
+        E::Datetime(d) => json!({ "datetime": d }),
+        E::DatetimeKey(k) => json!({ "datetime_key": k }),
+        E::Mult(m) => json!({ "mult": list(m.mult, "MultExpression.mult")? }),
+        E::Sum(s) => json!({ "sum": list(s.sum, "SumExpression.sum")? }),
+        E::Max(m) => json!({ "max": list(m.max, "MaxExpression.max")? }),
+        E::Min(m) => json!({ "min": list(m.min, "MinExpression.min")? }),
+        E::Div(d) => {
+            let d = *d;
+            json!({ "div": {
+                "left": inner(d.left, "DivExpression.left")?,
+                "right": inner(d.right, "DivExpression.right")?,
+                "by_zero_default": d.by_zero_default,
+            }})
+        }
+        E::Pow(p) => {
+            let p = *p;
+            json!({ "pow": {
+                "base": inner(p.base, "PowExpression.base")?,
+                "exponent": inner(p.exponent, "PowExpression.exponent")?,
+            }})
+        }
+        E::Neg(e) => json!({ "neg": boxed(e, "Expression.neg")? }),
+        E::Abs(e) => json!({ "abs": boxed(e, "Expression.abs")? }),
+        E::Sqrt(e) => json!({ "sqrt": boxed(e, "Expression.sqrt")? }),
+        E::Exp(e) => json!({ "exp": boxed(e, "Expression.exp")? }),
+        E::Log10(e) => json!({ "log10": boxed(e, "Expression.log10")? }),
+        E::Ln(e) => json!({ "ln": boxed(e, "Expression.ln")? }),
+        E::Acosh(e) => json!({ "acosh": boxed(e, "Expression.acosh")? }),
+        E::LinDecay(d) => json!({ "lin_decay": decay(d)? }),
+        E::ExpDecay(d) => json!({ "exp_decay": decay(d)? }),
+        E::GaussDecay(d) => json!({ "gauss_decay": decay(d)? }),
     })
 }
 
