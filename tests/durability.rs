@@ -275,6 +275,91 @@ async fn payload_indexes_survive_restart_and_die_with_their_collection() {
 }
 
 #[tokio::test]
+async fn named_vectors_created_and_deleted_survive_sigkill() {
+    let dir = std::env::temp_dir().join(format!("quiver-vector-names-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut server = start(&dir).await;
+    let base = server.base.clone();
+    call(
+        &base,
+        "PUT",
+        "/collections/docs",
+        json!({"vectors": {"a": {"size": 2, "distance": "Dot"}, "old": {"size": 2, "distance": "Dot"}}}),
+    )
+    .await;
+    call(
+        &base,
+        "PUT",
+        "/collections/docs/points?wait=true",
+        json!({"points": [{"id": 1, "vector": {"a": [1.0, 0.0], "old": [9.0, 9.0]}}]}),
+    )
+    .await;
+    call(
+        &base,
+        "PUT",
+        "/collections/docs/vectors/b?wait=true",
+        json!({"dense": {"size": 3, "distance": "Euclid"}}),
+    )
+    .await;
+    call(
+        &base,
+        "PUT",
+        "/collections/docs/points/vectors?wait=true",
+        json!({"points": [{"id": 1, "vector": {"b": [1.0, 2.0, 3.0]}}]}),
+    )
+    .await;
+    call(
+        &base,
+        "DELETE",
+        "/collections/docs/vectors/old?wait=true",
+        json!({}),
+    )
+    .await;
+
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+
+    let mut restarted = start(&dir).await;
+    let base = restarted.base.clone();
+    let info = call(&base, "GET", "/collections/docs", json!({})).await;
+    assert_eq!(
+        info["result"]["config"]["params"]["vectors"],
+        json!({"a": {"size": 2, "distance": "Dot"}, "b": {"size": 3, "distance": "Euclid"}})
+    );
+    let point = call(&base, "GET", "/collections/docs/points/1", json!({})).await;
+    assert_eq!(
+        point["result"]["vector"],
+        json!({"a": [1.0, 0.0], "b": [1.0, 2.0, 3.0]})
+    );
+    // A vector re-created under the deleted name starts empty: the old values are gone.
+    call(
+        &base,
+        "PUT",
+        "/collections/docs/vectors/old?wait=true",
+        json!({"dense": {"size": 2, "distance": "Dot"}}),
+    )
+    .await;
+    restarted.child.kill().unwrap();
+    restarted.child.wait().unwrap();
+    let mut again = start(&dir).await;
+    let point = call(
+        &again.base.clone(),
+        "GET",
+        "/collections/docs/points/1",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        point["result"]["vector"],
+        json!({"a": [1.0, 0.0], "b": [1.0, 2.0, 3.0]})
+    );
+    again.child.kill().unwrap();
+    again.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn unreadable_storage_stops_startup_without_touching_it() {
     let dir = std::env::temp_dir().join(format!("quiver-unreadable-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

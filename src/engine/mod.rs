@@ -17,6 +17,7 @@ pub mod points;
 pub mod query;
 pub mod reads;
 pub mod updates;
+pub mod vector_names;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

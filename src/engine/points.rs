@@ -102,6 +102,27 @@ impl PointTable {
         range.map(|(id, off)| (*id, *off))
     }
 
+    /// Adds an empty store for a new vector name: no existing point has that vector.
+    pub fn add_store(&mut self, name: &str, dim: usize) {
+        let mut store = VectorStore::new(dim);
+        for _ in 0..self.ids.len() {
+            store.push(None);
+        }
+        self.stores.insert(name.to_string(), store);
+    }
+
+    /// Drops the store of a vector name; returns the live points that had that vector.
+    pub fn drop_store(&mut self, name: &str) -> Vec<PointId> {
+        let Some(store) = self.stores.remove(name) else {
+            return Vec::new();
+        };
+        self.id_map
+            .iter()
+            .filter(|(_, off)| store.get(**off).is_some())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// Inserts or replaces a point. Vectors must already be validated and preprocessed.
     pub fn insert(&mut self, id: PointId, vectors: &NamedDense, payload: Payload, version: u64) {
         self.remove(&id);

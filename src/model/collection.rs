@@ -74,7 +74,7 @@ impl VectorsConfig {
         self.iter().map(|(n, _)| n).collect::<Vec<_>>().join(", ")
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         for (name, p) in self.iter() {
             let path = if name.is_empty() {
                 "vectors.size".to_string()
@@ -668,4 +668,53 @@ pub struct AliasDescription {
 #[derive(Clone, Debug, Serialize)]
 pub struct AliasesList {
     pub aliases: Vec<AliasDescription>,
+}
+
+/// Body of `PUT /collections/{c}/vectors/{name}`: `{"dense": {...}}` or `{"sparse": {...}}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum VectorNameConfig {
+    Dense(DenseVectorNameConfig),
+    Sparse(Value),
+}
+
+/// The immutable properties of a new dense vector.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DenseVectorNameConfig {
+    pub size: u64,
+    pub distance: Distance,
+    #[serde(default)]
+    pub multivector_config: Option<Value>,
+    #[serde(default)]
+    pub datatype: Option<Datatype>,
+}
+
+impl VectorNameConfig {
+    /// The new vector's parameters, checked as collection creation checks them.
+    pub fn into_params(self, name: &str) -> Result<VectorParams> {
+        let dense = match self {
+            VectorNameConfig::Dense(d) => d,
+            VectorNameConfig::Sparse(_) => {
+                return Err(Error::BadInput(
+                    "sparse vectors are not supported by Quiver yet".into(),
+                ));
+            }
+        };
+        if name.is_empty() {
+            return Err(Error::BadInput(
+                "a new vector needs a non-empty name".into(),
+            ));
+        }
+        let params = VectorParams {
+            size: dense.size,
+            distance: dense.distance,
+            hnsw_config: None,
+            quantization_config: None,
+            on_disk: None,
+            datatype: dense.datatype,
+            multivector_config: dense.multivector_config,
+        };
+        VectorsConfig::Named(BTreeMap::from([(name.to_string(), params.clone())])).validate()?;
+        Ok(params)
+    }
 }

@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 
 use crate::api::grpc::proto::points_server::Points;
 use crate::api::grpc::proto::*;
-use crate::api::grpc::{auth, convert, elapsed, unimplemented};
+use crate::api::grpc::{auth, convert, elapsed};
 use crate::auth::Requirement;
 use crate::engine::Engine;
 use crate::error::Error;
@@ -223,15 +223,50 @@ impl Points for PointsService {
     }
     async fn create_vector_name(
         &self,
-        _: Request<CreateVectorNameRequest>,
+        request: Request<CreateVectorNameRequest>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        Err(unimplemented("qdrant.Points/CreateVectorName"))
+        auth::authorize(
+            &request,
+            Requirement::CollectionWrite(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let params = convert::collections::vector_name_config(r.vector_config)?
+            .into_params(&r.vector_name)?;
+        let result = self
+            .engine
+            .create_vector_name(
+                &r.collection_name,
+                &r.vector_name,
+                params,
+                r.wait.unwrap_or(false),
+            )
+            .await?;
+        Ok(Response::new(PointsOperationResponse {
+            result: Some(convert::update_result_out(&result)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn delete_vector_name(
         &self,
-        _: Request<DeleteVectorNameRequest>,
+        request: Request<DeleteVectorNameRequest>,
     ) -> Result<Response<PointsOperationResponse>, Status> {
-        Err(unimplemented("qdrant.Points/DeleteVectorName"))
+        auth::authorize(
+            &request,
+            Requirement::CollectionWrite(&request.get_ref().collection_name),
+        )?;
+        let start = Instant::now();
+        let r = request.into_inner();
+        let result = self
+            .engine
+            .delete_vector_name(&r.collection_name, &r.vector_name, r.wait.unwrap_or(false))
+            .await?;
+        Ok(Response::new(PointsOperationResponse {
+            result: Some(convert::update_result_out(&result)),
+            time: elapsed(start),
+            usage: None,
+        }))
     }
     async fn search(
         &self,

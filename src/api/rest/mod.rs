@@ -135,6 +135,10 @@ pub fn router(state: AppState, enable_cors: bool) -> Router {
         )
         .route("/collections/{name}/index", put(payload_index::create))
         .route(
+            "/collections/{name}/vectors/{vector}",
+            put(payload_index::create_vector).delete(payload_index::delete_vector),
+        )
+        .route(
             "/collections/{name}/index/{field_name}",
             delete(payload_index::delete),
         )

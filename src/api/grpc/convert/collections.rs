@@ -22,7 +22,7 @@ fn usize_from(n: u64) -> usize {
 
 // ---- requests -------------------------------------------------------------------------------
 
-fn distance(d: i32) -> Result<Distance> {
+pub(crate) fn distance(d: i32) -> Result<Distance> {
     match proto::Distance::try_from(d) {
         Ok(proto::Distance::Cosine) => Ok(Distance::Cosine),
         Ok(proto::Distance::Euclid) => Ok(Distance::Euclid),
@@ -34,7 +34,7 @@ fn distance(d: i32) -> Result<Distance> {
     }
 }
 
-fn datatype(d: Option<i32>) -> Result<Option<Datatype>> {
+pub(crate) fn datatype(d: Option<i32>) -> Result<Option<Datatype>> {
     let Some(d) = d else { return Ok(None) };
     match proto::Datatype::try_from(d) {
         Ok(proto::Datatype::Default) => Ok(None),
@@ -553,5 +553,27 @@ pub fn info_out(info: &CollectionInfo) -> proto::CollectionInfo {
             deferred_points: None,
         }),
         created_at: None,
+    }
+}
+
+/// `CreateVectorName`'s config as the REST body's.
+pub fn vector_name_config(
+    c: Option<proto::create_vector_name_request::VectorConfig>,
+) -> Result<crate::model::collection::VectorNameConfig> {
+    use crate::model::collection::{DenseVectorNameConfig, VectorNameConfig};
+    use proto::create_vector_name_request::VectorConfig as C;
+    match c {
+        Some(C::DenseConfig(d)) => Ok(VectorNameConfig::Dense(DenseVectorNameConfig {
+            size: d.size,
+            distance: distance(d.distance)?,
+            multivector_config: d
+                .multivector_config
+                .map(|_| serde_json::json!({ "comparator": "max_sim" })),
+            datatype: datatype(d.datatype)?,
+        })),
+        Some(C::SparseConfig(_)) => Ok(VectorNameConfig::Sparse(Json::Null)),
+        None => Err(Error::InvalidMessage(
+            "vector_config is not specified".into(),
+        )),
     }
 }
