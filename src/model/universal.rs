@@ -303,6 +303,12 @@ pub fn build_stage(parts: StageParts, path: &str) -> Result<Stage> {
                 "Formula queries need prefetches: add at least one prefetch to rescore".into(),
             ));
         }
+        Some(QueryKind::Fusion(_)) if parts.using.as_deref().is_some_and(|u| !u.is_empty()) => {
+            return Err(Error::BadRequest(
+                "Fusion queries fuse their prefetches' results: `using` cannot be set with them"
+                    .into(),
+            ));
+        }
         Some(QueryKind::Fusion(Fusion::Rrf {
             weights: Some(w), ..
         })) if w.len() != prefetch.len() => {
@@ -492,7 +498,7 @@ pub fn recommend(
 ) -> Result<QueryKind> {
     match strategy {
         RecommendStrategy::AverageVector if positive.is_empty() => Err(Error::BadRequest(
-            "At least one positive example is required with the average_vector strategy".into(),
+            "At least one positive vector ID required with this strategy".into(),
         )),
         _ if positive.is_empty() && negative.is_empty() => Err(Error::BadRequest(
             "At least one positive or negative example is required".into(),

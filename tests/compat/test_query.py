@@ -195,10 +195,11 @@ def test_recommend_with_a_missing_example_is_404(client, names, api_error):
 
 @LOCAL_RAISES
 def test_recommend_average_without_positives_is_400(client, names, api_error):
-    with api_error(400, "INVALID_ARGUMENT"):
+    with api_error(400, "INVALID_ARGUMENT") as error:
         client.query_points(
             names["main"], query=models.RecommendQuery(recommend=models.RecommendInput(negative=[1])), using="cos",
         )
+    assert "At least one positive vector ID required with this strategy" in error.message
 
 
 # --- discover and context ----------------------------------------------------------------------
@@ -318,6 +319,15 @@ def test_recommend_over_prefetch_results(client, oracle, names):
         query=models.RecommendQuery(recommend=models.RecommendInput(positive=[1], negative=[2], strategy="best_score")),
         using="cos", limit=5,
     )
+
+
+@LOCAL_RAISES
+def test_fusion_with_using_is_400(client, names, api_error):
+    with api_error(400, "INVALID_ARGUMENT"):
+        client.query_points(
+            names["main"], prefetch=[models.Prefetch(query=vec(37, "cos"), using="cos")],
+            query=models.FusionQuery(fusion="rrf"), using="cos",
+        )
 
 
 @LOCAL_RAISES
