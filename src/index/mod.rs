@@ -1,14 +1,15 @@
-//! Search structures over one collection's data: distance kernels, vector stores, the exact scan
-//! and filter evaluation.
+//! Search structures over one collection's data: distance kernels, vector stores, the exact scan,
+//! HNSW graphs and filter evaluation.
 //!
 //! `index` knows vectors, offsets and payloads; it never calls the engine or storage. Every
 //! search structure answers the same question through [`VectorIndex`]: the best `k` offsets for a
-//! query among those a predicate accepts. The exact scan implements it now; HNSW will plug in
-//! behind the same trait.
+//! query among those a predicate accepts. The exact scan ([`exact::ExactScan`]) and the HNSW
+//! graph walk ([`hnsw::HnswSearch`]) both implement it.
 
 pub mod distance;
 pub mod exact;
 pub mod filter;
+pub mod hnsw;
 pub mod vector_store;
 
 use crate::model::PointId;
