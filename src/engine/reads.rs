@@ -6,18 +6,15 @@
 
 use std::collections::HashSet;
 
-use crate::engine::collection::{Collection, State, dimension_error};
+use crate::engine::collection::Collection;
 use crate::engine::order_by::order_points;
 use crate::engine::points::PointTable;
-use crate::error::{Error, Result};
-use crate::index::exact::ExactScan;
-use crate::index::{SearchRequest, VectorIndex, distance, filter};
+use crate::error::Result;
+use crate::index::filter;
 use crate::model::PointId;
 use crate::model::collection::VectorsConfig;
-use crate::model::query::{
-    PayloadSelection, QueryTarget, RetrieveQuery, ScrollQuery, SearchQuery, VectorSelection,
-};
-use crate::model::results::{Record, ScoredPoint, ScrollResult};
+use crate::model::query::{PayloadSelection, RetrieveQuery, ScrollQuery, VectorSelection};
+use crate::model::results::{Record, ScrollResult};
 use crate::model::vectors::{DEFAULT_VECTOR, VectorOutput};
 
 /// Renders a point's vectors for output: the bare unnamed vector in a single-vector collection,
@@ -146,78 +143,4 @@ impl Collection {
             next_page_offset: page.next().map(|(id, _)| id),
         })
     }
-
-    /// Nearest-neighbour search by exact scan.
-    pub fn search(&self, query: &SearchQuery) -> Result<Vec<ScoredPoint>> {
-        let params = self.search_vector_params(&query.using)?;
-        let config = self.config.read();
-        let state = self.state.read();
-        let points = &state.points;
-        let (mut vector, exclude) = match &query.target {
-            QueryTarget::Vector(v) => (v.clone(), None),
-            QueryTarget::Point(id) => (point_vector(&state, id, &query.using)?, Some(*id)),
-        };
-        if vector.len() != params.size as usize {
-            return Err(dimension_error(params.size as usize, vector.len(), ""));
-        }
-        distance::preprocess(params.distance, &mut vector);
-        let Some(store) = points.store(&query.using) else {
-            return Ok(Vec::new());
-        };
-        let accept = |offset: u32| {
-            points.is_live(offset)
-                && exclude.is_none_or(|ex| points.id(offset) != ex)
-                && query
-                    .filter
-                    .as_ref()
-                    .is_none_or(|f| filter::matches(f, &points.view(offset)))
-        };
-        let tie_key = |offset: u32| points.id(offset);
-        let request = SearchRequest {
-            query: &vector,
-            distance: params.distance,
-            top: query.offset.saturating_add(query.limit),
-            accept: &accept,
-            score_threshold: query.score_threshold,
-            tie_key: &tie_key,
-        };
-        let hits = ExactScan { store }.search(&request);
-        Ok(hits
-            .into_iter()
-            .skip(query.offset)
-            .map(|hit| {
-                let id = points.id(hit.offset);
-                ScoredPoint {
-                    id,
-                    version: points.version(hit.offset),
-                    score: hit.score,
-                    order_value: None,
-                    payload: query.with_payload.apply(points.payload(hit.offset)),
-                    vector: vector_output(
-                        &config.params.vectors,
-                        points,
-                        hit.offset,
-                        &query.with_vector,
-                    ),
-                }
-            })
-            .collect())
-    }
-}
-
-/// The stored vector of point `id` used as a query.
-fn point_vector(state: &State, id: &PointId, using: &str) -> Result<Vec<f32>> {
-    let offset = state
-        .points
-        .offset(id)
-        .ok_or_else(|| Error::NotFound(format!("No point with id {id} found")))?;
-    state
-        .points
-        .vector(offset, using)
-        .map(<[f32]>::to_vec)
-        .ok_or_else(|| {
-            Error::BadInput(format!(
-                "Point {id} has no vector named `{using}` to search with"
-            ))
-        })
 }

@@ -1,7 +1,7 @@
 //! Read requests: retrieve, scroll, count, search and the universal query, plus the payload and
 //! vector selectors they share.
 //!
-//! Each REST body type converts into an engine-facing request ([`SearchQuery`], [`ScrollQuery`],
+//! Each REST body type converts into an engine-facing request ([`UniversalQuery`], [`ScrollQuery`],
 //! …) with defaults applied and shape-only validation done, so the engine never sees the JSON
 //! quirks (aliases like `top`, `with_vector` vs `with_vectors`, `null` for absent).
 
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::filter::Filter;
 use crate::model::json_path::{self, JsonPath};
 use crate::model::order_by::{OrderBy, OrderByInterface};
-use crate::model::universal::{Stage, StageParts, build_stage};
+use crate::model::universal::{QueryKind, Stage, StageParts, VectorRef, build_stage};
 use crate::model::vectors::{DEFAULT_VECTOR, VectorInput, validate_dense};
 use crate::model::{Payload, PointId};
 
@@ -137,28 +137,6 @@ fn check_limit(path: &str, limit: usize) -> Result<()> {
     Ok(())
 }
 
-/// A nearest-neighbour search, whichever endpoint it came from.
-#[derive(Clone, Debug)]
-pub struct SearchQuery {
-    pub using: String,
-    pub target: QueryTarget,
-    pub filter: Option<Filter>,
-    pub params: SearchParams,
-    pub limit: usize,
-    pub offset: usize,
-    pub score_threshold: Option<f32>,
-    pub with_payload: PayloadSelection,
-    pub with_vector: VectorSelection,
-}
-
-/// What a search is near to.
-#[derive(Clone, Debug)]
-pub enum QueryTarget {
-    Vector(Vec<f32>),
-    /// Another point's vector (that point is left out of the results).
-    Point(PointId),
-}
-
 /// `vector` of the legacy search body: bare or `{"name", "vector"}`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
@@ -188,7 +166,8 @@ pub struct SearchRequest {
 }
 
 impl SearchRequest {
-    pub fn into_query(self, path: &str) -> Result<SearchQuery> {
+    /// The legacy search as a one-stage universal query (nearest to the given vector).
+    pub fn into_query(self, path: &str) -> Result<UniversalQuery> {
         check_limit(&join(path, "limit"), self.limit)?;
         let (using, vector) = match self.vector {
             NamedVectorStruct::Default(v) => (DEFAULT_VECTOR.to_string(), v),
@@ -198,14 +177,18 @@ impl SearchRequest {
         if let Some(f) = &self.filter {
             f.validate()?;
         }
-        Ok(SearchQuery {
-            using,
-            target: QueryTarget::Vector(vector),
-            filter: self.filter,
-            params: self.params.unwrap_or_default(),
-            limit: self.limit,
+        Ok(UniversalQuery {
+            root: Stage {
+                prefetch: Vec::new(),
+                query: Some(QueryKind::Nearest(VectorRef::Dense(vector))),
+                using,
+                filter: self.filter,
+                params: self.params.unwrap_or_default(),
+                score_threshold: self.score_threshold,
+                limit: self.limit,
+                lookup_from: None,
+            },
             offset: self.offset.unwrap_or(0),
-            score_threshold: self.score_threshold,
             with_payload: PayloadSelection::from_interface(
                 self.with_payload,
                 PayloadSelection::None,

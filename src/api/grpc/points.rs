@@ -280,7 +280,7 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::points::search(r)?.into_query("")?;
-        let hits = self.engine.collection(&name)?.search(&query)?;
+        let hits = self.engine.query(&name, &query)?;
         Ok(Response::new(SearchResponse {
             result: hits.iter().map(convert::scored_point_out).collect(),
             time: elapsed(start),
@@ -303,11 +303,11 @@ impl Points for PointsService {
             .enumerate()
             .map(|(i, s)| convert::points::search(s)?.into_query(&format!("searches[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        let collection = self.engine.collection(&r.collection_name)?;
+        self.engine.collection(&r.collection_name)?;
         let result = queries
             .iter()
             .map(|q| {
-                let hits = collection.search(q)?;
+                let hits = self.engine.query(&r.collection_name, q)?;
                 Ok(BatchResult {
                     result: hits.iter().map(convert::scored_point_out).collect(),
                 })

@@ -50,8 +50,7 @@ pub async fn search(
     JsonBody(body): JsonBody<SearchRequest>,
 ) -> ApiResult {
     let query = body.into_query("")?;
-    let collection = app.engine.collection(&name)?;
-    Ok(ok(&timer, collection.search(&query)?))
+    Ok(ok(&timer, app.engine.query(&name, &query)?))
 }
 
 pub async fn search_batch(
@@ -67,10 +66,10 @@ pub async fn search_batch(
         .enumerate()
         .map(|(i, s)| s.into_query(&format!("searches[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    let collection = app.engine.collection(&name)?;
+    app.engine.collection(&name)?;
     let results = queries
         .iter()
-        .map(|q| collection.search(q))
+        .map(|q| app.engine.query(&name, q))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ok(&timer, results))
 }
