@@ -4,7 +4,11 @@
 //! [`Collection`]; this file holds the type, start-up loading and the helpers both sides use to
 //! resolve vector names and check dimensions.
 
+use std::sync::{Arc, OnceLock, Weak};
+
 use parking_lot::RwLock;
+
+use crate::engine::indexing::Graphs;
 
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
@@ -25,6 +29,9 @@ pub struct Collection {
     /// order in which writes are applied and persisted.
     pub(crate) state: RwLock<State>,
     pub(crate) storage: Storage,
+    /// The collection's own handle, set when the engine registers it, so background index
+    /// builds can reach it without keeping it alive.
+    pub(crate) this: OnceLock<Weak<Collection>>,
 }
 
 pub(crate) struct State {
@@ -32,6 +39,8 @@ pub(crate) struct State {
     pub next_op: u64,
     /// Indexed payload fields (`payload_index.rs`).
     pub payload_index: PayloadIndexRegistry,
+    /// HNSW graphs by vector name (`indexing.rs`).
+    pub graphs: Graphs,
 }
 
 impl Collection {
@@ -45,8 +54,10 @@ impl Collection {
                 points,
                 next_op: 0,
                 payload_index: PayloadIndexRegistry::new(),
+                graphs: Graphs::new(),
             }),
             storage,
+            this: OnceLock::new(),
         }
     }
 
@@ -63,6 +74,12 @@ impl Collection {
             }
         }
         collection
+    }
+
+    /// Registers the collection's own handle and starts any index build its data needs.
+    pub(crate) fn register(self: &Arc<Self>) {
+        let _ = self.this.set(Arc::downgrade(self));
+        self.schedule_indexing();
     }
 
     pub fn name(&self) -> &str {
@@ -87,11 +104,16 @@ impl Collection {
             let state = self.state.read();
             (state.points.len() as u64, state.payload_schema())
         };
+        let (indexed_vectors_count, pending) = self.indexing_status();
         CollectionInfo {
-            status: CollectionStatus::Green,
+            // Yellow while a graph is missing or building, as Qdrant reports optimizations.
+            status: if pending {
+                CollectionStatus::Yellow
+            } else {
+                CollectionStatus::Green
+            },
             optimizer_status: serde_json::Value::String("ok".into()),
-            // Every vector is served by exact scan until HNSW lands, so none is "indexed".
-            indexed_vectors_count: 0,
+            indexed_vectors_count,
             points_count,
             segments_count: 1,
             config,

@@ -10,6 +10,7 @@
 pub mod collection;
 pub mod facet;
 mod formula;
+pub mod indexing;
 pub mod matrix;
 pub mod order_by;
 pub mod payload_index;
@@ -59,9 +60,9 @@ impl Engine {
         };
         for c in loaded.collections {
             let name = c.name.clone();
-            registry
-                .collections
-                .insert(name, Arc::new(Collection::from_loaded(c, storage.clone())));
+            let collection = Arc::new(Collection::from_loaded(c, storage.clone()));
+            collection.register();
+            registry.collections.insert(name, collection);
         }
         Ok(Engine {
             storage,
@@ -118,10 +119,12 @@ impl Engine {
         self.storage
             .save_collection(name, &collection.stored_record())
             .await?;
+        let collection = Arc::new(collection);
+        collection.register();
         self.registry
             .write()
             .collections
-            .insert(name.to_string(), Arc::new(collection));
+            .insert(name.to_string(), collection);
         Ok(true)
     }
 

@@ -25,6 +25,8 @@ pub struct PointTable {
     stores: BTreeMap<String, VectorStore>,
     id_map: BTreeMap<PointId, u32>,
     tombstones: usize,
+    /// Bumped whenever offsets are renumbered (compaction): graphs built before are stale.
+    generation: u64,
 }
 
 impl PointTable {
@@ -40,7 +42,13 @@ impl PointTable {
                 .collect(),
             id_map: BTreeMap::new(),
             tombstones: 0,
+            generation: 0,
         }
+    }
+
+    /// Which numbering of offsets is in force (changes on compaction).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Number of live points.
@@ -210,6 +218,7 @@ impl PointTable {
                 .collect(),
             id_map: BTreeMap::new(),
             tombstones: 0,
+            generation: self.generation + 1,
         };
         let ids: Vec<(PointId, u32)> = self.iter_from(None).collect();
         for (id, offset) in ids {

@@ -24,6 +24,7 @@ use crate::engine::order_by::order_points;
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
 use crate::index::exact::ExactScan;
+use crate::index::hnsw::HnswSearch;
 use crate::index::{SearchRequest, VectorIndex, distance, filter};
 use crate::model::PointId;
 use crate::model::collection::CollectionConfig;
@@ -489,8 +490,45 @@ impl Run<'_> {
             score_threshold: stage.score_threshold,
             tie_key: &tie_key,
         };
-        Ok(ExactScan { store }
-            .search(&request)
+        let graph = if stage.params.exact == Some(true) {
+            None
+        } else {
+            self.state
+                .graphs
+                .get(&stage.using)
+                .filter(|slot| slot.generation == points.generation())
+                .and_then(|slot| slot.index.as_deref())
+        };
+        let Some(index) = graph else {
+            return Ok(ExactScan { store }
+                .search(&request)
+                .into_iter()
+                .map(|h| Hit::new(h.offset, h.score))
+                .collect());
+        };
+        // The graph covers the offsets that existed when it was built; later ones are scanned
+        // exactly (unless `indexed_only`), and the two rankings merged.
+        let mut found = HnswSearch {
+            index,
+            store,
+            ef: stage.params.hnsw_ef,
+        }
+        .search(&request);
+        if stage.params.indexed_only != Some(true) && store.len() > index.len() {
+            let covered = index.len() as u32;
+            let tail_accept = |offset: u32| offset >= covered && accept(offset);
+            let tail = SearchRequest {
+                accept: &tail_accept,
+                ..request
+            };
+            found.extend(ExactScan { store }.search(&tail));
+            found.sort_by(|a, b| {
+                distance::compare(params.distance, a.score, b.score)
+                    .then_with(|| points.id(a.offset).cmp(&points.id(b.offset)))
+            });
+            found.truncate(top);
+        }
+        Ok(found
             .into_iter()
             .map(|h| Hit::new(h.offset, h.score))
             .collect())

@@ -76,6 +76,7 @@ impl Collection {
             state.points.compact_if_needed();
             first_op
         };
+        self.schedule_indexing();
         let status = if wait {
             self.storage.flush().await?;
             UpdateStatus::Completed

@@ -100,6 +100,7 @@ impl Engine {
             let mut config = collection.config.write();
             let mut state = collection.state.write();
             let affected = state.points.drop_store(vector);
+            state.graphs.remove(vector);
             let changed: Vec<_> = affected
                 .into_iter()
                 .map(|id| (id, state.points.stored(&id)))

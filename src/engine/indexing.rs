@@ -1,0 +1,179 @@
+//! When and how HNSW graphs are built for a collection's dense vectors.
+//!
+//! A vector gets a graph once its data passes `optimizers_config.indexing_threshold` (kilobytes
+//! of vectors, Qdrant's meaning; 0 disables indexing). Builds run one at a time on a background
+//! thread, off the async runtime, over a snapshot of the vector store; reads and writes go on
+//! meanwhile. A finished graph covers the offsets that existed when its snapshot was taken;
+//! searches walk it and scan later offsets exactly, so results are complete at every moment.
+//! When enough points have arrived since (a fifth of the graph, at least 1000), or the point table
+//! was compacted (offsets renumbered), the graph is rebuilt and swapped in.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::engine::collection::Collection;
+use crate::index::hnsw::HnswIndex;
+use crate::model::collection::{HnswConfig, HnswConfigDiff};
+
+/// The graph of one vector name, if any, and whether a build is under way.
+#[derive(Default)]
+pub(crate) struct GraphSlot {
+    /// Covers offsets `0..index.len()` of the point table generation `generation`.
+    pub index: Option<Arc<HnswIndex>>,
+    pub generation: u64,
+    pub building: bool,
+}
+
+/// Every vector name's graph.
+pub(crate) type Graphs = BTreeMap<String, GraphSlot>;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The one background build thread: builds queue and run one after another, each using up to
+/// `max_indexing_threads` cores inside hnsw_rs.
+fn submit(job: Job) {
+    static WORKER: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+    let sender = WORKER.get_or_init(|| {
+        let (tx, rx) = channel::<Job>();
+        std::thread::Builder::new()
+            .name("quiver-indexer".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+            })
+            .expect("the indexing thread starts");
+        Mutex::new(tx)
+    });
+    if let Ok(tx) = sender.lock() {
+        let _ = tx.send(job);
+    }
+}
+
+/// How many not-yet-indexed offsets justify a rebuild of an existing graph.
+fn rebuild_after(indexed: usize) -> usize {
+    (indexed / 5).max(1000)
+}
+
+impl Collection {
+    /// Starts the builds the collection needs now (none while one is under way for that name).
+    pub(crate) fn schedule_indexing(&self) {
+        let Some(this) = self.this.get().cloned() else {
+            return;
+        };
+        let config = self.config.read();
+        let threshold_kb = config.optimizer_config.indexing_threshold.unwrap_or(10_000);
+        if threshold_kb == 0 {
+            return;
+        }
+        let mut guard = self.state.write();
+        // Split borrows: the store is read while the graph slot is updated.
+        let state = &mut *guard;
+        let live = state.points.len();
+        let generation = state.points.generation();
+        for (name, params) in config.params.vectors.iter() {
+            let bytes = live.saturating_mul(params.size as usize).saturating_mul(4);
+            if bytes < threshold_kb.saturating_mul(1024) {
+                continue;
+            }
+            let Some(store) = state.points.store(name) else {
+                continue;
+            };
+            let rows = store.len();
+            let slot = state.graphs.entry(name.to_string()).or_default();
+            if slot.building {
+                continue;
+            }
+            let due = match &slot.index {
+                None => true,
+                Some(_) if slot.generation != generation => true,
+                Some(index) => rows.saturating_sub(index.len()) >= rebuild_after(index.len()),
+            };
+            if !due {
+                continue;
+            }
+            slot.building = true;
+            let snapshot = store.clone();
+            let mut hnsw: HnswConfig = config.hnsw_config.clone();
+            if let Some(diff) = &params.hnsw_config {
+                apply_diff(&mut hnsw, diff);
+            }
+            let distance = params.distance;
+            let name = name.to_string();
+            let weak = this.clone();
+            submit(Box::new(move || {
+                let built = HnswIndex::build(&snapshot, distance, &hnsw);
+                if let Some(collection) = weak.upgrade() {
+                    collection.install_graph(&name, generation, built);
+                }
+            }));
+        }
+    }
+
+    fn install_graph(&self, name: &str, generation: u64, built: crate::error::Result<HnswIndex>) {
+        {
+            let mut state = self.state.write();
+            let current = state.points.generation();
+            let slot = state.graphs.entry(name.to_string()).or_default();
+            slot.building = false;
+            match built {
+                Ok(index) if generation == current => {
+                    slot.index = Some(Arc::new(index));
+                    slot.generation = generation;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(
+                        "HNSW build for vector `{name}` of collection {} failed: {e}",
+                        self.name
+                    );
+                    return;
+                }
+            }
+        }
+        // Points may have arrived (or the table compacted) while it was building.
+        self.schedule_indexing();
+    }
+
+    /// `(indexed vectors, whether a graph is missing or building)` for collection info.
+    pub(crate) fn indexing_status(&self) -> (u64, bool) {
+        let config = self.config.read();
+        let threshold_kb = config.optimizer_config.indexing_threshold.unwrap_or(10_000);
+        let state = self.state.read();
+        let live = state.points.len();
+        let generation = state.points.generation();
+        let mut indexed = 0u64;
+        let mut pending = false;
+        for (name, params) in config.params.vectors.iter() {
+            let slot = state.graphs.get(name);
+            if let Some(index) =
+                slot.and_then(|s| s.index.as_ref().filter(|_| s.generation == generation))
+            {
+                indexed += index.len() as u64;
+            }
+            let wanted = threshold_kb > 0
+                && live.saturating_mul(params.size as usize).saturating_mul(4)
+                    >= threshold_kb.saturating_mul(1024);
+            let has = slot.is_some_and(|s| s.index.is_some() && s.generation == generation);
+            if slot.is_some_and(|s| s.building) || (wanted && !has) {
+                pending = true;
+            }
+        }
+        (
+            indexed.min(live as u64 * config.params.vectors.iter().count() as u64),
+            pending,
+        )
+    }
+}
+
+fn apply_diff(config: &mut HnswConfig, diff: &HnswConfigDiff) {
+    config.m = diff.m.unwrap_or(config.m);
+    config.ef_construct = diff.ef_construct.unwrap_or(config.ef_construct);
+    config.full_scan_threshold = diff
+        .full_scan_threshold
+        .unwrap_or(config.full_scan_threshold);
+    config.max_indexing_threads = diff
+        .max_indexing_threads
+        .unwrap_or(config.max_indexing_threads);
+}
