@@ -88,7 +88,16 @@ impl Collection {
             let due = match &slot.index {
                 None => true,
                 Some(_) if slot.generation != generation => true,
-                Some(index) => rows.saturating_sub(index.len()) >= rebuild_after(index.len()),
+                Some(index) if rows.saturating_sub(index.len()) >= rebuild_after(index.len()) => {
+                    true
+                }
+                // Deleted and overwritten points stay in the graph as tombstones (searches skip
+                // them); past `deleted_threshold` of the graph, it is rebuilt without them.
+                Some(index) => {
+                    let served = state.points.count_present_below(name, index.len());
+                    let dead = index.len().saturating_sub(served) as f64;
+                    dead > config.optimizer_config.deleted_threshold * index.len() as f64
+                }
             };
             if !due {
                 continue;
@@ -150,7 +159,7 @@ impl Collection {
             if let Some(index) =
                 slot.and_then(|s| s.index.as_ref().filter(|_| s.generation == generation))
             {
-                indexed += index.len() as u64;
+                indexed += state.points.count_present_below(name, index.len()) as u64;
             }
             let wanted = threshold_kb > 0
                 && live.saturating_mul(params.size as usize).saturating_mul(4)
@@ -160,10 +169,7 @@ impl Collection {
                 pending = true;
             }
         }
-        (
-            indexed.min(live as u64 * config.params.vectors.iter().count() as u64),
-            pending,
-        )
+        (indexed, pending)
     }
 }
 

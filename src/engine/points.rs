@@ -46,6 +46,17 @@ impl PointTable {
         }
     }
 
+    /// Live points below offset `end` that have vector `name`: what a graph covering
+    /// `0..end` still serves.
+    pub fn count_present_below(&self, name: &str, end: usize) -> usize {
+        let Some(store) = self.stores.get(name) else {
+            return 0;
+        };
+        (0..end.min(self.ids.len()) as u32)
+            .filter(|&o| self.live[o as usize] && store.get(o).is_some())
+            .count()
+    }
+
     /// Which numbering of offsets is in force (changes on compaction).
     pub fn generation(&self) -> u64 {
         self.generation
