@@ -14,6 +14,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -62,6 +63,40 @@ impl Hit {
 }
 
 impl Engine {
+    /// Runs a read on the blocking thread pool, at most one per CPU at a time, so that a long
+    /// scan never holds one of the async I/O threads (health checks and point lookups stay
+    /// quick while searches queue).
+    pub async fn read<T, F>(self: &Arc<Self>, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T> + Send + 'static,
+    {
+        static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+        let permits = PERMITS.get_or_init(|| {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            tokio::sync::Semaphore::new(cpus)
+        });
+        let _permit = permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Internal("the search pool is closed".into()))?;
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || work(&engine))
+            .await
+            .map_err(|e| Error::Internal(format!("a search task failed: {e}")))?
+    }
+
+    /// Runs queries on one collection, one result list each, in request order; the first
+    /// failure fails the batch.
+    pub fn query_batch(
+        &self,
+        name: &str,
+        queries: &[UniversalQuery],
+    ) -> Result<Vec<Vec<ScoredPoint>>> {
+        self.collection(name)?;
+        queries.iter().map(|q| self.query(name, q)).collect()
+    }
+
     /// Runs a universal query on collection `name` (an alias works too). Example vectors named
     /// by `lookup_from` are read from their collection first.
     pub fn query(&self, name: &str, query: &UniversalQuery) -> Result<Vec<ScoredPoint>> {

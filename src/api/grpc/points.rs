@@ -42,21 +42,21 @@ impl PointsService {
     }
 
     /// Runs universal queries on one collection, one result list each, in order.
-    fn batch(
+    async fn batch(
         &self,
-        name: &str,
-        queries: &[crate::model::query::UniversalQuery],
+        name: String,
+        queries: Vec<crate::model::query::UniversalQuery>,
     ) -> Result<Vec<BatchResult>, Error> {
-        self.engine.collection(name)?;
-        queries
+        let results = self
+            .engine
+            .read(move |e| e.query_batch(&name, &queries))
+            .await?;
+        Ok(results
             .iter()
-            .map(|q| {
-                let hits = self.engine.query(name, q)?;
-                Ok(BatchResult {
-                    result: hits.iter().map(convert::scored_point_out).collect(),
-                })
+            .map(|hits| BatchResult {
+                result: hits.iter().map(convert::scored_point_out).collect(),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -280,7 +280,7 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::points::search(r)?.into_query("")?;
-        let hits = self.engine.query(&name, &query)?;
+        let hits = self.engine.read(move |e| e.query(&name, &query)).await?;
         Ok(Response::new(SearchResponse {
             result: hits.iter().map(convert::scored_point_out).collect(),
             time: elapsed(start),
@@ -303,16 +303,7 @@ impl Points for PointsService {
             .enumerate()
             .map(|(i, s)| convert::points::search(s)?.into_query(&format!("searches[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        self.engine.collection(&r.collection_name)?;
-        let result = queries
-            .iter()
-            .map(|q| {
-                let hits = self.engine.query(&r.collection_name, q)?;
-                Ok(BatchResult {
-                    result: hits.iter().map(convert::scored_point_out).collect(),
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let result = self.batch(r.collection_name, queries).await?;
         Ok(Response::new(SearchBatchResponse {
             result,
             time: elapsed(start),
@@ -331,7 +322,10 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::legacy::search_groups(r)?.into_query()?;
-        let groups = self.engine.query_groups(&name, &query)?;
+        let groups = self
+            .engine
+            .read(move |e| e.query_groups(&name, &query))
+            .await?;
         Ok(Response::new(SearchGroupsResponse {
             result: Some(convert::legacy::groups_out(&groups)),
             time: elapsed(start),
@@ -370,7 +364,7 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::legacy::recommend(r)?.into_query("")?;
-        let hits = self.engine.query(&name, &query)?;
+        let hits = self.engine.read(move |e| e.query(&name, &query)).await?;
         Ok(Response::new(RecommendResponse {
             result: hits.iter().map(convert::scored_point_out).collect(),
             time: elapsed(start),
@@ -394,7 +388,7 @@ impl Points for PointsService {
             .map(|(i, q)| convert::legacy::recommend(q)?.into_query(&format!("searches[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Response::new(RecommendBatchResponse {
-            result: self.batch(&r.collection_name, &queries)?,
+            result: self.batch(r.collection_name, queries).await?,
             time: elapsed(start),
             usage: None,
         }))
@@ -411,7 +405,10 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::legacy::recommend_groups(r)?.into_query()?;
-        let groups = self.engine.query_groups(&name, &query)?;
+        let groups = self
+            .engine
+            .read(move |e| e.query_groups(&name, &query))
+            .await?;
         Ok(Response::new(RecommendGroupsResponse {
             result: Some(convert::legacy::groups_out(&groups)),
             time: elapsed(start),
@@ -430,7 +427,7 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::legacy::discover(r)?.into_query("")?;
-        let hits = self.engine.query(&name, &query)?;
+        let hits = self.engine.read(move |e| e.query(&name, &query)).await?;
         Ok(Response::new(DiscoverResponse {
             result: hits.iter().map(convert::scored_point_out).collect(),
             time: elapsed(start),
@@ -454,7 +451,7 @@ impl Points for PointsService {
             .map(|(i, q)| convert::legacy::discover(q)?.into_query(&format!("searches[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Response::new(DiscoverBatchResponse {
-            result: self.batch(&r.collection_name, &queries)?,
+            result: self.batch(r.collection_name, queries).await?,
             time: elapsed(start),
             usage: None,
         }))
@@ -516,7 +513,7 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::points::query(r)?.into_query("")?;
-        let hits = self.engine.query(&name, &query)?;
+        let hits = self.engine.read(move |e| e.query(&name, &query)).await?;
         Ok(Response::new(QueryResponse {
             result: hits.iter().map(convert::scored_point_out).collect(),
             time: elapsed(start),
@@ -539,16 +536,7 @@ impl Points for PointsService {
             .enumerate()
             .map(|(i, q)| convert::points::query(q)?.into_query(&format!("searches[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        self.engine.collection(&r.collection_name)?;
-        let result = queries
-            .iter()
-            .map(|q| {
-                let hits = self.engine.query(&r.collection_name, q)?;
-                Ok(BatchResult {
-                    result: hits.iter().map(convert::scored_point_out).collect(),
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let result = self.batch(r.collection_name, queries).await?;
         Ok(Response::new(QueryBatchResponse {
             result,
             time: elapsed(start),
@@ -567,7 +555,10 @@ impl Points for PointsService {
         let r = request.into_inner();
         let name = r.collection_name.clone();
         let query = convert::legacy::query_groups(r)?.into_query()?;
-        let groups = self.engine.query_groups(&name, &query)?;
+        let groups = self
+            .engine
+            .read(move |e| e.query_groups(&name, &query))
+            .await?;
         Ok(Response::new(QueryGroupsResponse {
             result: Some(convert::legacy::groups_out(&groups)),
             time: elapsed(start),

@@ -50,7 +50,10 @@ pub async fn search(
     JsonBody(body): JsonBody<SearchRequest>,
 ) -> ApiResult {
     let query = body.into_query("")?;
-    Ok(ok(&timer, app.engine.query(&name, &query)?))
+    Ok(ok(
+        &timer,
+        app.engine.read(move |e| e.query(&name, &query)).await?,
+    ))
 }
 
 pub async fn search_batch(
@@ -66,11 +69,10 @@ pub async fn search_batch(
         .enumerate()
         .map(|(i, s)| s.into_query(&format!("searches[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    app.engine.collection(&name)?;
-    let results = queries
-        .iter()
-        .map(|q| app.engine.query(&name, q))
-        .collect::<Result<Vec<_>, _>>()?;
+    let results = app
+        .engine
+        .read(move |e| e.query_batch(&name, &queries))
+        .await?;
     Ok(ok(&timer, results))
 }
 
@@ -82,7 +84,7 @@ pub async fn query(
     JsonBody(body): JsonBody<QueryRequest>,
 ) -> ApiResult {
     let query = body.into_query("")?;
-    let points = app.engine.query(&name, &query)?;
+    let points = app.engine.read(move |e| e.query(&name, &query)).await?;
     Ok(ok(&timer, QueryResponse { points }))
 }
 
@@ -99,15 +101,13 @@ pub async fn query_batch(
         .enumerate()
         .map(|(i, s)| s.into_query(&format!("searches[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    app.engine.collection(&name)?;
-    let results = queries
-        .iter()
-        .map(|q| {
-            app.engine
-                .query(&name, q)
-                .map(|points| QueryResponse { points })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let results: Vec<QueryResponse> = app
+        .engine
+        .read(move |e| e.query_batch(&name, &queries))
+        .await?
+        .into_iter()
+        .map(|points| QueryResponse { points })
+        .collect();
     Ok(ok(&timer, results))
 }
 
@@ -119,7 +119,10 @@ pub async fn recommend(
     JsonBody(body): JsonBody<RecommendRequest>,
 ) -> ApiResult {
     let query = body.into_query("")?;
-    Ok(ok(&timer, app.engine.query(&name, &query)?))
+    Ok(ok(
+        &timer,
+        app.engine.read(move |e| e.query(&name, &query)).await?,
+    ))
 }
 
 pub async fn recommend_batch(
@@ -135,7 +138,7 @@ pub async fn recommend_batch(
         .enumerate()
         .map(|(i, s)| s.into_query(&format!("searches[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    run_batch(&timer, &app, &name, &queries)
+    run_batch(&timer, &app, name, queries).await
 }
 
 pub async fn discover(
@@ -146,7 +149,10 @@ pub async fn discover(
     JsonBody(body): JsonBody<DiscoverRequest>,
 ) -> ApiResult {
     let query = body.into_query("")?;
-    Ok(ok(&timer, app.engine.query(&name, &query)?))
+    Ok(ok(
+        &timer,
+        app.engine.read(move |e| e.query(&name, &query)).await?,
+    ))
 }
 
 pub async fn discover_batch(
@@ -162,16 +168,20 @@ pub async fn discover_batch(
         .enumerate()
         .map(|(i, s)| s.into_query(&format!("searches[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    run_batch(&timer, &app, &name, &queries)
+    run_batch(&timer, &app, name, queries).await
 }
 
 /// One result list per query, in request order; the first failure fails the batch.
-fn run_batch(timer: &Timer, app: &AppState, name: &str, queries: &[UniversalQuery]) -> ApiResult {
-    app.engine.collection(name)?;
-    let results = queries
-        .iter()
-        .map(|q| app.engine.query(name, q))
-        .collect::<Result<Vec<_>, _>>()?;
+async fn run_batch(
+    timer: &Timer,
+    app: &AppState,
+    name: String,
+    queries: Vec<UniversalQuery>,
+) -> ApiResult {
+    let results = app
+        .engine
+        .read(move |e| e.query_batch(&name, &queries))
+        .await?;
     Ok(ok(timer, results))
 }
 
@@ -183,7 +193,10 @@ pub async fn search_groups(
     JsonBody(body): JsonBody<SearchGroupsRequest>,
 ) -> ApiResult {
     let query = body.into_query()?;
-    let groups = app.engine.query_groups(&name, &query)?;
+    let groups = app
+        .engine
+        .read(move |e| e.query_groups(&name, &query))
+        .await?;
     Ok(ok(&timer, GroupsResult { groups }))
 }
 
@@ -195,7 +208,10 @@ pub async fn recommend_groups(
     JsonBody(body): JsonBody<RecommendGroupsRequest>,
 ) -> ApiResult {
     let query = body.into_query()?;
-    let groups = app.engine.query_groups(&name, &query)?;
+    let groups = app
+        .engine
+        .read(move |e| e.query_groups(&name, &query))
+        .await?;
     Ok(ok(&timer, GroupsResult { groups }))
 }
 
@@ -207,6 +223,9 @@ pub async fn query_groups(
     JsonBody(body): JsonBody<QueryGroupsRequest>,
 ) -> ApiResult {
     let query = body.into_query()?;
-    let groups = app.engine.query_groups(&name, &query)?;
+    let groups = app
+        .engine
+        .read(move |e| e.query_groups(&name, &query))
+        .await?;
     Ok(ok(&timer, GroupsResult { groups }))
 }
