@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use quiver::index::distance::{preprocess, score};
 use quiver::index::exact::ExactScan;
 use quiver::index::vector_store::VectorStore;
@@ -22,7 +22,7 @@ use quiver::model::vectors::Distance;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const DIMS: [usize; 3] = [64, 128, 768];
+const DIMS: [usize; 4] = [128, 384, 768, 1536];
 const DISTANCES: [Distance; 4] = [
     Distance::Cosine,
     Distance::Dot,
@@ -70,6 +70,8 @@ fn bench_kernels(c: &mut Criterion) {
             let mut b = random_vector(&mut rng, dim);
             preprocess(distance, &mut a);
             preprocess(distance, &mut b);
+            // Both vectors are read once per call: criterion reports that as GB/s.
+            group.throughput(Throughput::Bytes((2 * dim * size_of::<f32>()) as u64));
             group.bench_with_input(BenchmarkId::new("score", dim), &dim, |bench, _| {
                 bench.iter(|| score(black_box(distance), black_box(&a), black_box(&b)))
             });
@@ -142,10 +144,12 @@ fn median_ns(id: &str, since: SystemTime) -> Option<f64> {
 }
 
 fn print_summary(since: SystemTime) {
-    println!("\nkernel medians, ns per call (score = quiver::index::distance::score)");
     println!(
-        "{:<10} {:>5} {:>10} {:>10} {:>8}",
-        "distance", "dim", "score", "scalar", "speedup"
+        "\nkernel medians, ns per call and GB/s read (score = quiver::index::distance::score)"
+    );
+    println!(
+        "{:<10} {:>5} {:>10} {:>10} {:>8} {:>9} {:>9}",
+        "distance", "dim", "score", "scalar", "speedup", "score GB/s", "scalar GB/s"
     );
     for distance in DISTANCES {
         let name = distance_name(distance);
@@ -156,9 +160,13 @@ fn print_summary(since: SystemTime) {
             ) else {
                 continue;
             };
+            // Bytes per call over nanoseconds per call is GB/s.
+            let bytes = (2 * dim * size_of::<f32>()) as f64;
             let line = format!(
-                "{name:<10} {dim:>5} {fast:>10.2} {slow:>10.2} {:>7.1}x",
-                slow / fast
+                "{name:<10} {dim:>5} {fast:>10.2} {slow:>10.2} {:>7.1}x {:>10.1} {:>10.1}",
+                slow / fast,
+                bytes / fast,
+                bytes / slow
             );
             println!("{line}");
         }
