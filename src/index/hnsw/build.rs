@@ -85,10 +85,12 @@ impl BuildParams {
 
     /// The thread count to use: the requested one, capped by the machine (a client can ask for
     /// a million threads; the machine decides how many are useful).
+    /// `max_indexing_threads`: 0 picks all cores but one (at least one), so that a background
+    /// build leaves a core to searches; an explicit number is capped at the core count.
     fn effective_threads(&self) -> usize {
         let available = std::thread::available_parallelism().map_or(1, |n| n.get());
         if self.threads == 0 {
-            available
+            available.saturating_sub(1).max(1)
         } else {
             self.threads.min(available)
         }
