@@ -22,6 +22,7 @@
 //! | `QUIVER_BENCH_CONCURRENCY` | 4 | concurrent clients |
 //! | `QUIVER_BENCH_DISTANCE` | Cosine | Cosine, Dot, Euclid or Manhattan |
 //! | `QUIVER_BENCH_PHASE_SECS` | 60 | each phase (upload, search, filtered) stops after this |
+//! | `QUIVER_BENCH_WAIT_INDEXED` | 0 | 1: after the upload, wait (at most 10 minutes) until the collection is green with every vector in its HNSW graph, and report how long that took |
 //!
 //! Server and clients share one tokio runtime (one worker per core), so client work — sending,
 //! receiving, and nothing else: request bodies are serialised before the clock starts and
@@ -63,6 +64,7 @@ struct Params {
     concurrency: usize,
     distance: Distance,
     phase_cap: Duration,
+    wait_indexed: bool,
 }
 
 impl Params {
@@ -75,6 +77,7 @@ impl Params {
             concurrency: env_count("QUIVER_BENCH_CONCURRENCY", 4)?,
             distance: env_distance("QUIVER_BENCH_DISTANCE")?,
             phase_cap: Duration::from_secs(env_count("QUIVER_BENCH_PHASE_SECS", 60)? as u64),
+            wait_indexed: std::env::var("QUIVER_BENCH_WAIT_INDEXED").is_ok_and(|v| v.trim() == "1"),
         })
     }
 }
@@ -136,6 +139,29 @@ fn memory() -> Option<Memory> {
 }
 
 /// Sends one JSON request and insists on a 2xx answer.
+/// Polls collection info until it is green with `points` vectors indexed (at most 10 minutes).
+async fn wait_indexed(
+    client: &reqwest::Client,
+    base: &str,
+    points: usize,
+) -> Result<Duration, String> {
+    let started = Instant::now();
+    let url = format!("{base}/collections/{COLLECTION}");
+    while started.elapsed() < Duration::from_secs(600) {
+        let info: Value =
+            serde_json::from_slice(&call(client, reqwest::Method::GET, &url, Bytes::new()).await?)
+                .map_err(|e| format!("{url}: {e}"))?;
+        let result = &info["result"];
+        if result["status"] == "green"
+            && result["indexed_vectors_count"].as_u64().unwrap_or(0) >= points as u64
+        {
+            return Ok(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err("the collection was not indexed within 10 minutes".into())
+}
+
 async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
@@ -473,6 +499,11 @@ async fn run(params: Params) -> Result<(), String> {
     .is_ok();
 
     let uploaded = upload(&client, &base, &vectors, params.phase_cap).await?;
+    let indexing = if params.wait_indexed {
+        Some(wait_indexed(&client, &base, uploaded.points).await?)
+    } else {
+        None
+    };
     let after_upload = memory();
     // Only what was uploaded can be found.
     let vectors = &vectors[..uploaded.points];
@@ -535,6 +566,12 @@ async fn run(params: Params) -> Result<(), String> {
         uploaded.points,
         uploaded.elapsed.as_secs_f64()
     );
+    if let Some(took) = indexing {
+        println!(
+            "indexing   {:>9.2} s until every vector was in the HNSW graph",
+            took.as_secs_f64()
+        );
+    }
     println!(
         "{:<10} {:>12} {:>9} {:>8} {:>8} {:>8} {:>10}",
         "phase", "answered", "QPS", "p50 ms", "p95 ms", "p99 ms", "recall@10"
@@ -586,6 +623,7 @@ async fn run(params: Params) -> Result<(), String> {
             "secs": round(uploaded.elapsed.as_secs_f64(), 3),
             "batch": UPLOAD_BATCH,
         },
+        "indexing_secs": indexing.map(|d| round(d.as_secs_f64(), 2)),
         "search": stats_json(&plain),
         "filtered": filtered_json,
         "memory": {

@@ -341,6 +341,8 @@ impl Run<'_> {
                 Some(q)
             }
         };
+        // A filter or a candidate set may leave few points: the planner in `nearest` counts them.
+        let restricted = filter.is_some() || candidates.is_some();
         let accept = |offset: u32| {
             points.is_live(offset)
                 && candidates.is_none_or(|c| c.contains(&offset))
@@ -371,14 +373,14 @@ impl Run<'_> {
             QueryKind::Formula(_) => Err(Error::BadRequest(
                 "Formula queries need prefetches: add at least one prefetch to rescore".into(),
             )),
-            QueryKind::Nearest(v) => self.nearest(stage, dense(v), &accept, top),
+            QueryKind::Nearest(v) => self.nearest(stage, dense(v), &accept, restricted, top),
             QueryKind::Recommend {
                 positive,
                 negative,
                 strategy: RecommendStrategy::AverageVector,
             } => {
                 let target = average_vector(&dense_all(positive), &dense_all(negative));
-                self.nearest(stage, target, &accept, top)
+                self.nearest(stage, target, &accept, restricted, top)
             }
             QueryKind::Recommend {
                 positive,
@@ -500,6 +502,7 @@ impl Run<'_> {
         stage: &Stage,
         vector: Vec<f32>,
         accept: &dyn Fn(u32) -> bool,
+        restricted: bool,
         top: usize,
     ) -> Result<Vec<Hit>> {
         let params = vector_params(&self.config.params.vectors, &stage.using)?;
@@ -534,6 +537,50 @@ impl Run<'_> {
                 .filter(|slot| slot.generation == points.generation())
                 .and_then(|slot| slot.index.as_deref())
         };
+        // The planner: when a filter leaves fewer vectors than `full_scan_threshold` (kB, as in
+        // Qdrant), scanning just those is cheaper and exact. Counting stops at the threshold.
+        let mut few: Option<Vec<u32>> = None;
+        let graph = graph.filter(|_| {
+            if !restricted {
+                return true;
+            }
+            let threshold_kb = params
+                .hnsw_config
+                .as_ref()
+                .and_then(|h| h.full_scan_threshold)
+                .unwrap_or(self.config.hnsw_config.full_scan_threshold);
+            let limit = threshold_kb.saturating_mul(1024) / (params.size as usize * 4).max(1);
+            let mut matching = Vec::new();
+            for offset in 0..store.len() as u32 {
+                if store.get(offset).is_some() && accept(offset) {
+                    matching.push(offset);
+                    if matching.len() > limit {
+                        return true;
+                    }
+                }
+            }
+            few = Some(matching);
+            false
+        });
+        if let Some(matching) = few {
+            // Score exactly the points the filter left, best first, ties by id.
+            let mut hits: Vec<Hit> = matching
+                .into_iter()
+                .filter_map(|offset| {
+                    let s = distance::score(params.distance, &vector, store.get(offset)?);
+                    let passes = stage
+                        .score_threshold
+                        .is_none_or(|t| distance::passes_threshold(params.distance, s, t));
+                    passes.then(|| Hit::new(offset, s))
+                })
+                .collect();
+            hits.sort_by(|a, b| {
+                distance::compare(params.distance, a.score, b.score)
+                    .then_with(|| points.id(a.offset).cmp(&points.id(b.offset)))
+            });
+            hits.truncate(top);
+            return Ok(hits);
+        }
         let Some(index) = graph else {
             return Ok(ExactScan { store }
                 .search(&request)
