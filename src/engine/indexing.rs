@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::engine::collection::Collection;
 use crate::index::hnsw::HnswIndex;
-use crate::model::collection::{HnswConfig, HnswConfigDiff};
+use crate::model::collection::{CollectionConfig, HnswConfig};
 
 /// The graph of one vector name, if any, and whether a build is under way.
 #[derive(Default)]
@@ -51,6 +51,14 @@ fn submit(job: Job) {
     }
 }
 
+/// Whether `live` points of a `size`-float vector pass the collection's indexing threshold
+/// (kilobytes of vectors; 0 = indexing off).
+fn wants_graph(config: &CollectionConfig, live: usize, size: u64) -> bool {
+    let threshold_kb = config.optimizer_config.indexing_threshold.unwrap_or(10_000);
+    threshold_kb > 0
+        && live.saturating_mul(size as usize).saturating_mul(4) >= threshold_kb.saturating_mul(1024)
+}
+
 /// How many not-yet-indexed offsets justify a rebuild of an existing graph.
 fn rebuild_after(indexed: usize) -> usize {
     (indexed / 5).max(1000)
@@ -63,18 +71,13 @@ impl Collection {
             return;
         };
         let config = self.config.read();
-        let threshold_kb = config.optimizer_config.indexing_threshold.unwrap_or(10_000);
-        if threshold_kb == 0 {
-            return;
-        }
         let mut guard = self.state.write();
         // Split borrows: the store is read while the graph slot is updated.
         let state = &mut *guard;
         let live = state.points.len();
         let generation = state.points.generation();
         for (name, params) in config.params.vectors.iter() {
-            let bytes = live.saturating_mul(params.size as usize).saturating_mul(4);
-            if bytes < threshold_kb.saturating_mul(1024) {
+            if !wants_graph(&config, live, params.size) {
                 continue;
             }
             let Some(store) = state.points.store(name) else {
@@ -106,7 +109,7 @@ impl Collection {
             let snapshot = store.clone();
             let mut hnsw: HnswConfig = config.hnsw_config.clone();
             if let Some(diff) = &params.hnsw_config {
-                apply_diff(&mut hnsw, diff);
+                hnsw.apply(diff);
             }
             let distance = params.distance;
             let name = name.to_string();
@@ -148,7 +151,6 @@ impl Collection {
     /// `(indexed vectors, whether a graph is missing or building)` for collection info.
     pub(crate) fn indexing_status(&self) -> (u64, bool) {
         let config = self.config.read();
-        let threshold_kb = config.optimizer_config.indexing_threshold.unwrap_or(10_000);
         let state = self.state.read();
         let live = state.points.len();
         let generation = state.points.generation();
@@ -161,9 +163,7 @@ impl Collection {
             {
                 indexed += state.points.count_present_below(name, index.len()) as u64;
             }
-            let wanted = threshold_kb > 0
-                && live.saturating_mul(params.size as usize).saturating_mul(4)
-                    >= threshold_kb.saturating_mul(1024);
+            let wanted = wants_graph(&config, live, params.size);
             let has = slot.is_some_and(|s| s.index.is_some() && s.generation == generation);
             if slot.is_some_and(|s| s.building) || (wanted && !has) {
                 pending = true;
@@ -171,15 +171,4 @@ impl Collection {
         }
         (indexed, pending)
     }
-}
-
-fn apply_diff(config: &mut HnswConfig, diff: &HnswConfigDiff) {
-    config.m = diff.m.unwrap_or(config.m);
-    config.ef_construct = diff.ef_construct.unwrap_or(config.ef_construct);
-    config.full_scan_threshold = diff
-        .full_scan_threshold
-        .unwrap_or(config.full_scan_threshold);
-    config.max_indexing_threads = diff
-        .max_indexing_threads
-        .unwrap_or(config.max_indexing_threads);
 }

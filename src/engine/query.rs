@@ -574,11 +574,7 @@ impl Run<'_> {
                     passes.then(|| Hit::new(offset, s))
                 })
                 .collect();
-            hits.sort_by(|a, b| {
-                distance::compare(params.distance, a.score, b.score)
-                    .then_with(|| points.id(a.offset).cmp(&points.id(b.offset)))
-            });
-            hits.truncate(top);
+            best_first(&mut hits, params.distance, points, top);
             return Ok(hits);
         }
         let Some(index) = graph else {
@@ -604,16 +600,13 @@ impl Run<'_> {
                 ..request
             };
             found.extend(ExactScan { store }.search(&tail));
-            found.sort_by(|a, b| {
-                distance::compare(params.distance, a.score, b.score)
-                    .then_with(|| points.id(a.offset).cmp(&points.id(b.offset)))
-            });
-            found.truncate(top);
         }
-        Ok(found
+        let mut hits: Vec<Hit> = found
             .into_iter()
             .map(|h| Hit::new(h.offset, h.score))
-            .collect())
+            .collect();
+        best_first(&mut hits, params.distance, points, top);
+        Ok(hits)
     }
 
     /// Scores every eligible point with `score` (bigger is better), keeps those above the
@@ -648,6 +641,16 @@ impl Run<'_> {
         hits.truncate(top);
         Ok(hits)
     }
+}
+
+/// Sorts hits by the distance's ranking, ties by point id (as the exact scan ranks them), and
+/// keeps the best `top`.
+fn best_first(hits: &mut Vec<Hit>, distance: Distance, points: &PointTable, top: usize) {
+    hits.sort_by(|a, b| {
+        distance::compare(distance, a.score, b.score)
+            .then_with(|| points.id(a.offset).cmp(&points.id(b.offset)))
+    });
+    hits.truncate(top);
 }
 
 /// Whether a query reads vectors (and so needs `using` to name one).

@@ -176,7 +176,8 @@ impl HnswConfigDiff {
 }
 
 impl HnswConfig {
-    fn apply(&mut self, diff: &HnswConfigDiff) {
+    /// Overrides the fields `diff` sets (a per-vector override, an update).
+    pub(crate) fn apply(&mut self, diff: &HnswConfigDiff) {
         self.m = diff.m.unwrap_or(self.m);
         self.ef_construct = diff.ef_construct.unwrap_or(self.ef_construct);
         self.full_scan_threshold = diff.full_scan_threshold.unwrap_or(self.full_scan_threshold);

@@ -18,7 +18,7 @@ use crate::model::universal::{
     LookupFrom, QueryKind, RecommendStrategy, Stage, VectorRef, parse_context, parse_vector_ref,
     recommend,
 };
-use crate::model::vectors::{DEFAULT_VECTOR, validate_dense};
+use crate::model::vectors::DEFAULT_VECTOR;
 
 /// `lookup_from` of the legacy bodies.
 #[derive(Clone, Debug, Deserialize)]
@@ -308,11 +308,7 @@ impl SearchGroupsRequest {
         if let Some(f) = &self.filter {
             f.validate()?;
         }
-        let (using, vector) = match self.vector {
-            NamedVectorStruct::Default(v) => (DEFAULT_VECTOR.to_string(), v),
-            NamedVectorStruct::Named { name, vector } => (name, vector.into_dense()?),
-        };
-        validate_dense("vector", &vector)?;
+        let (using, vector) = self.vector.into_dense("vector")?;
         let stage = Stage {
             prefetch: Vec::new(),
             query: Some(QueryKind::Nearest(VectorRef::Dense(vector))),

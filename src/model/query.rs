@@ -165,15 +165,23 @@ pub struct SearchRequest {
     pub score_threshold: Option<f32>,
 }
 
+impl NamedVectorStruct {
+    /// The vector name (`""` = unnamed) and the dense vector, checked; `path` locates errors.
+    pub fn into_dense(self, path: &str) -> Result<(String, Vec<f32>)> {
+        let (using, vector) = match self {
+            NamedVectorStruct::Default(v) => (DEFAULT_VECTOR.to_string(), v),
+            NamedVectorStruct::Named { name, vector } => (name, vector.into_dense()?),
+        };
+        validate_dense(path, &vector)?;
+        Ok((using, vector))
+    }
+}
+
 impl SearchRequest {
     /// The legacy search as a one-stage universal query (nearest to the given vector).
     pub fn into_query(self, path: &str) -> Result<UniversalQuery> {
         check_limit(&join(path, "limit"), self.limit)?;
-        let (using, vector) = match self.vector {
-            NamedVectorStruct::Default(v) => (DEFAULT_VECTOR.to_string(), v),
-            NamedVectorStruct::Named { name, vector } => (name, vector.into_dense()?),
-        };
-        validate_dense(&join(path, "vector"), &vector)?;
+        let (using, vector) = self.vector.into_dense(&join(path, "vector"))?;
         if let Some(f) = &self.filter {
             f.validate()?;
         }

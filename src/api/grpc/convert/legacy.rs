@@ -4,7 +4,9 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::api::grpc::convert::points::{query, search_params, strategy_name, usize_from};
+use crate::api::grpc::convert::points::{
+    named_vector, query, search_params, strategy_name, usize_from,
+};
 use crate::api::grpc::convert::{
     opt_filter, record_out, scored_point_out, vector_input, with_payload, with_vectors,
 };
@@ -15,7 +17,6 @@ use crate::model::legacy::{
     DiscoverRequest, LookupLocation, PointGroup, QueryGroupsRequest, RecommendGroupsRequest,
     RecommendRequest, SearchGroupsRequest, WithLookupInterface,
 };
-use crate::model::query::NamedVectorStruct;
 use crate::model::vectors::VectorInput;
 
 fn id_json(id: proto::PointId) -> Result<Json> {
@@ -148,20 +149,8 @@ pub fn discover(r: proto::DiscoverPoints) -> Result<DiscoverRequest> {
 }
 
 pub fn search_groups(r: proto::SearchPointGroups) -> Result<SearchGroupsRequest> {
-    if r.sparse_indices.is_some() {
-        return Err(Error::BadInput(
-            "sparse vectors are not supported by Quiver yet".into(),
-        ));
-    }
-    let vector = match r.vector_name {
-        Some(name) if !name.is_empty() => NamedVectorStruct::Named {
-            name,
-            vector: VectorInput::Dense(r.vector),
-        },
-        _ => NamedVectorStruct::Default(r.vector),
-    };
     Ok(SearchGroupsRequest {
-        vector,
+        vector: named_vector(r.vector_name, r.sparse_indices, r.vector),
         filter: opt_filter(r.filter)?,
         params: search_params(r.params),
         with_payload: with_payload(r.with_payload)?,

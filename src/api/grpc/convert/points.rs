@@ -220,23 +220,31 @@ pub(crate) fn search_params(p: Option<proto::SearchParams>) -> Option<SearchPara
     })
 }
 
-pub fn search(r: proto::SearchPoints) -> Result<SearchRequest> {
-    let vector = match (r.vector_name, r.sparse_indices) {
+/// The search vector of `SearchPoints` / `SearchPointGroups`: unnamed, named, or sparse.
+pub(crate) fn named_vector(
+    vector_name: Option<String>,
+    sparse_indices: Option<proto::SparseIndices>,
+    vector: Vec<f32>,
+) -> NamedVectorStruct {
+    match (vector_name, sparse_indices) {
         (name, Some(indices)) => NamedVectorStruct::Named {
             name: name.unwrap_or_default(),
             vector: VectorInput::Sparse(SparseVector {
                 indices: indices.data,
-                values: r.vector,
+                values: vector,
             }),
         },
         (Some(name), None) if !name.is_empty() => NamedVectorStruct::Named {
             name,
-            vector: VectorInput::Dense(r.vector),
+            vector: VectorInput::Dense(vector),
         },
-        _ => NamedVectorStruct::Default(r.vector),
-    };
+        _ => NamedVectorStruct::Default(vector),
+    }
+}
+
+pub fn search(r: proto::SearchPoints) -> Result<SearchRequest> {
     Ok(SearchRequest {
-        vector,
+        vector: named_vector(r.vector_name, r.sparse_indices, r.vector),
         filter: opt_filter(r.filter)?,
         params: search_params(r.params),
         limit: usize_from(r.limit),
