@@ -360,6 +360,98 @@ async fn named_vectors_created_and_deleted_survive_sigkill() {
 }
 
 #[tokio::test]
+async fn sparse_and_multivectors_survive_sigkill() {
+    let dir = std::env::temp_dir().join(format!("quiver-vector-kinds-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut server = start(&dir).await;
+    let base = server.base.clone();
+    call(
+        &base,
+        "PUT",
+        "/collections/docs",
+        json!({
+            "vectors": {"colbert": {"size": 2, "distance": "Dot",
+                                    "multivector_config": {"comparator": "max_sim"}}},
+            "sparse_vectors": {"text": {"modifier": "idf"}}
+        }),
+    )
+    .await;
+    call(
+        &base,
+        "PUT",
+        "/collections/docs/points?wait=true",
+        json!({"points": [
+            {"id": 1, "vector": {"colbert": [[1.0, 0.0], [0.0, 2.0]],
+                                 "text": {"indices": [9, 2], "values": [0.5, 1.5]}}},
+            {"id": 2, "vector": {"text": {"indices": [2], "values": [1.0]}}}
+        ]}),
+    )
+    .await;
+    // A sparse vector added after creation, and one point losing its sparse vector.
+    call(
+        &base,
+        "PUT",
+        "/collections/docs/vectors/title?wait=true",
+        json!({"sparse": {}}),
+    )
+    .await;
+    call(
+        &base,
+        "PUT",
+        "/collections/docs/points/vectors?wait=true",
+        json!({"points": [{"id": 2, "vector": {"title": {"indices": [7], "values": [3.0]}}}]}),
+    )
+    .await;
+    call(
+        &base,
+        "POST",
+        "/collections/docs/points/vectors/delete?wait=true",
+        json!({"points": [2], "vector": ["text"]}),
+    )
+    .await;
+
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().unwrap();
+
+    let mut restarted = start(&dir).await;
+    let base = restarted.base.clone();
+    let info = call(&base, "GET", "/collections/docs", json!({})).await;
+    assert_eq!(
+        info["result"]["config"]["params"]["sparse_vectors"],
+        json!({"text": {"modifier": "idf"}, "title": {}})
+    );
+    let point = call(&base, "GET", "/collections/docs/points/1", json!({})).await;
+    assert_eq!(
+        point["result"]["vector"],
+        json!({"colbert": [[1.0, 0.0], [0.0, 2.0]],
+               "text": {"indices": [2, 9], "values": [1.5, 0.5]}})
+    );
+    let point = call(&base, "GET", "/collections/docs/points/2", json!({})).await;
+    assert_eq!(
+        point["result"]["vector"],
+        json!({"title": {"indices": [7], "values": [3.0]}})
+    );
+    // The inverted index is rebuilt from the stored points: point 2 lost `text`, so only point
+    // 1 matches, scored with IDF over the one point that has the vector.
+    let found = call(
+        &base,
+        "POST",
+        "/collections/docs/points/query",
+        json!({"query": {"indices": [2], "values": [1.0]}, "using": "text"}),
+    )
+    .await;
+    let hits = found["result"]["points"].as_array().unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["id"], 1);
+    let idf = ((1.0f64 - 1.0 + 0.5) / (1.0 + 0.5) + 1.0).ln() * 1.5;
+    assert!((hits[0]["score"].as_f64().unwrap() - idf).abs() < 1e-5);
+    restarted.child.kill().unwrap();
+    restarted.child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn unreadable_storage_stops_startup_without_touching_it() {
     let dir = std::env::temp_dir().join(format!("quiver-unreadable-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

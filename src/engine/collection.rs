@@ -14,7 +14,7 @@ use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
 use crate::index::filter;
 use crate::model::collection::{
-    CollectionConfig, CollectionInfo, CollectionStatus, VectorParams, VectorsConfig,
+    CollectionConfig, CollectionInfo, CollectionParams, CollectionStatus, VectorKind, VectorParams,
 };
 use crate::model::filter::Filter;
 use crate::model::payload_index::PayloadIndexRegistry;
@@ -45,7 +45,7 @@ pub(crate) struct State {
 
 impl Collection {
     pub(crate) fn new(name: &str, uid: u64, config: CollectionConfig, storage: Storage) -> Self {
-        let points = PointTable::new(&config.params.vectors);
+        let points = PointTable::new(&config.params);
         Collection {
             name: name.to_string(),
             uid,
@@ -124,7 +124,7 @@ impl Collection {
 
     /// Parameters of the vector `name` for a search or a query, with Qdrant's messages.
     pub(crate) fn search_vector_params(&self, name: &str) -> Result<VectorParams> {
-        vector_params(&self.config.read().params.vectors, name)
+        vector_params(&self.config.read().params, name)
     }
 
     /// Counts points matching `filter` (all points without one).
@@ -154,13 +154,14 @@ pub(crate) fn dimension_error(expected: usize, got: usize, name: &str) -> Error 
     }
 }
 
-/// The parameters of vector `name` (`""` = unnamed), or Qdrant's error naming what exists.
-pub(crate) fn vector_params(vectors: &VectorsConfig, name: &str) -> Result<VectorParams> {
-    if let Some(p) = vectors.get(name) {
-        return Ok(p.clone());
+/// What vector `name` (`""` = unnamed) of a collection holds, or Qdrant's error naming what
+/// exists.
+pub(crate) fn vector_kind<'a>(params: &'a CollectionParams, name: &str) -> Result<VectorKind<'a>> {
+    if let Some(kind) = params.vector_kind(name) {
+        return Ok(kind);
     }
-    let available = vectors.names();
-    let is_unnamed = vectors.get("").is_some();
+    let available = params.vector_names();
+    let is_unnamed = params.vectors.get("").is_some();
     Err(Error::BadInput(if name.is_empty() {
         format!(
             "Vector with name `` is not configured in this collection. Collection requires specified vector name in the request, available names: {available}"
@@ -172,4 +173,17 @@ pub(crate) fn vector_params(vectors: &VectorsConfig, name: &str) -> Result<Vecto
             "Vector with name `{name}` is not configured in this collection, available names: {available}"
         )
     }))
+}
+
+/// The parameters of dense vector `name`; a sparse or multivector name is refused naming why.
+pub(crate) fn vector_params(params: &CollectionParams, name: &str) -> Result<VectorParams> {
+    match vector_kind(params, name)? {
+        VectorKind::Dense(p) => Ok(p.clone()),
+        VectorKind::Multi(_) => Err(Error::BadInput(format!(
+            "Vector `{name}` is a multivector; this operation needs a single dense vector"
+        ))),
+        VectorKind::Sparse(_) => Err(Error::BadInput(format!(
+            "Vector `{name}` is a sparse vector; this operation needs a dense vector"
+        ))),
+    }
 }

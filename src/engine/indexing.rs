@@ -76,7 +76,7 @@ impl Collection {
         let state = &mut *guard;
         let live = state.points.len();
         let generation = state.points.generation();
-        for (name, params) in config.params.vectors.iter() {
+        for (name, params) in config.params.vectors.iter().filter(|(_, p)| !p.is_multi()) {
             if !wants_graph(&config, live, params.size) {
                 continue;
             }
@@ -156,7 +156,7 @@ impl Collection {
         let generation = state.points.generation();
         let mut indexed = 0u64;
         let mut pending = false;
-        for (name, params) in config.params.vectors.iter() {
+        for (name, params) in config.params.vectors.iter().filter(|(_, p)| !p.is_multi()) {
             let slot = state.graphs.get(name);
             if let Some(index) =
                 slot.and_then(|s| s.index.as_ref().filter(|_| s.generation == generation))

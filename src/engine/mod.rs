@@ -17,6 +17,7 @@ pub mod payload_index;
 pub mod points;
 pub mod query;
 pub mod reads;
+mod space;
 pub mod updates;
 pub mod vector_names;
 

@@ -3,15 +3,18 @@
 //! Each live point has a dense `u32` offset; `id_map` translates ids to offsets and iterates in
 //! id order (scroll order). Upserting an existing id or changing its vectors tombstones the old
 //! offset and appends a new one, so an offset's vectors never change under a search structure
-//! that refers to it; payload changes happen in place. Tombstones are dropped by
+//! that refers to it; payload changes happen in place. Each vector name has a store of its kind:
+//! dense ([`VectorStore`]), multi-dense ([`MultiStore`]) or sparse ([`SparseStore`]). Tombstones are dropped by
 //! [`PointTable::compact_if_needed`] once they outnumber live points.
 
 use std::collections::BTreeMap;
 
 use crate::index::filter::PointView;
+use crate::index::multi::MultiStore;
+use crate::index::sparse::SparseStore;
 use crate::index::vector_store::VectorStore;
-use crate::model::collection::VectorsConfig;
-use crate::model::vectors::NamedDense;
+use crate::model::collection::{CollectionParams, VectorKind};
+use crate::model::vectors::{NamedVectors, SparseVector, Vector};
 use crate::model::{Payload, PointId};
 use crate::storage::StoredPoint;
 
@@ -23,6 +26,8 @@ pub struct PointTable {
     versions: Vec<u64>,
     payloads: Vec<Payload>,
     stores: BTreeMap<String, VectorStore>,
+    multi: BTreeMap<String, MultiStore>,
+    sparse: BTreeMap<String, SparseStore>,
     id_map: BTreeMap<PointId, u32>,
     tombstones: usize,
     /// Bumped whenever offsets are renumbered (compaction): graphs built before are stale.
@@ -30,25 +35,32 @@ pub struct PointTable {
 }
 
 impl PointTable {
-    pub fn new(vectors: &VectorsConfig) -> Self {
-        PointTable {
+    pub fn new(params: &CollectionParams) -> Self {
+        let mut table = PointTable {
             ids: Vec::new(),
             live: Vec::new(),
             versions: Vec::new(),
             payloads: Vec::new(),
-            stores: vectors
-                .iter()
-                .map(|(name, p)| (name.to_string(), VectorStore::new(p.size as usize)))
-                .collect(),
+            stores: BTreeMap::new(),
+            multi: BTreeMap::new(),
+            sparse: BTreeMap::new(),
             id_map: BTreeMap::new(),
             tombstones: 0,
             generation: 0,
+        };
+        for (name, _) in params.vectors.iter() {
+            table.add_store(name, params);
         }
+        for (name, _) in params.sparse() {
+            table.add_store(name, params);
+        }
+        table
     }
 
     /// Live points below offset `end` that have vector `name`: what a graph covering
     /// `0..end` still serves.
     pub fn count_present_below(&self, name: &str, end: usize) -> usize {
+        // Only single dense vectors have graphs.
         let Some(store) = self.stores.get(name) else {
             return 0;
         };
@@ -95,20 +107,63 @@ impl PointTable {
         &self.payloads[offset as usize]
     }
 
+    /// The store of a (single) dense vector name.
     pub fn store(&self, name: &str) -> Option<&VectorStore> {
         self.stores.get(name)
     }
 
-    /// The point's vector of one name, if it has one.
+    /// The store of a multivector name.
+    pub fn multi_store(&self, name: &str) -> Option<&MultiStore> {
+        self.multi.get(name)
+    }
+
+    /// The store of a sparse vector name.
+    pub fn sparse_store(&self, name: &str) -> Option<&SparseStore> {
+        self.sparse.get(name)
+    }
+
+    /// The point's dense vector of one name, if it has one.
     pub fn vector(&self, offset: u32, name: &str) -> Option<&[f32]> {
         self.stores.get(name)?.get(offset)
     }
 
+    /// The point's vector of one name, of whatever kind, if it has one.
+    pub fn vector_any(&self, offset: u32, name: &str) -> Option<Vector> {
+        if let Some(s) = self.stores.get(name) {
+            return s.get(offset).map(|v| Vector::Dense(v.to_vec()));
+        }
+        if let Some(s) = self.multi.get(name) {
+            return s.get_vectors(offset).map(Vector::Multi);
+        }
+        self.sparse
+            .get(name)?
+            .get(offset)
+            .cloned()
+            .map(Vector::Sparse)
+    }
+
+    /// Whether the point has a vector of this name.
+    pub fn has_vector(&self, offset: u32, name: &str) -> bool {
+        if let Some(s) = self.stores.get(name) {
+            return s.get(offset).is_some();
+        }
+        if let Some(s) = self.multi.get(name) {
+            return s.get(offset).is_some();
+        }
+        self.sparse
+            .get(name)
+            .is_some_and(|s| s.get(offset).is_some())
+    }
+
     /// Every vector the point has, by name.
-    pub fn vectors(&self, offset: u32) -> NamedDense {
-        self.stores
-            .iter()
-            .filter_map(|(name, s)| s.get(offset).map(|v| (name.clone(), v.to_vec())))
+    pub fn vectors(&self, offset: u32) -> NamedVectors {
+        let names = self
+            .stores
+            .keys()
+            .chain(self.multi.keys())
+            .chain(self.sparse.keys());
+        names
+            .filter_map(|name| Some((name.clone(), self.vector_any(offset, name)?)))
             .collect()
     }
 
@@ -121,29 +176,48 @@ impl PointTable {
         range.map(|(id, off)| (*id, *off))
     }
 
-    /// Adds an empty store for a new vector name: no existing point has that vector.
-    pub fn add_store(&mut self, name: &str, dim: usize) {
-        let mut store = VectorStore::new(dim);
-        for _ in 0..self.ids.len() {
-            store.push(None);
+    /// Adds an empty store for vector `name` as `params` declares it: no existing point has
+    /// that vector.
+    pub fn add_store(&mut self, name: &str, params: &CollectionParams) {
+        let rows = self.ids.len();
+        let name = name.to_string();
+        match params.vector_kind(&name) {
+            Some(VectorKind::Dense(p)) => {
+                let mut store = VectorStore::new(p.size as usize);
+                (0..rows).for_each(|_| store.push(None));
+                self.stores.insert(name, store);
+            }
+            Some(VectorKind::Multi(p)) => {
+                let mut store = MultiStore::new(p.size as usize);
+                (0..rows).for_each(|_| store.push(None));
+                self.multi.insert(name, store);
+            }
+            Some(VectorKind::Sparse(_)) => {
+                let mut store = SparseStore::new();
+                (0..rows).for_each(|_| store.push(None));
+                self.sparse.insert(name, store);
+            }
+            None => {}
         }
-        self.stores.insert(name.to_string(), store);
     }
 
     /// Drops the store of a vector name; returns the live points that had that vector.
     pub fn drop_store(&mut self, name: &str) -> Vec<PointId> {
-        let Some(store) = self.stores.remove(name) else {
-            return Vec::new();
-        };
-        self.id_map
+        let affected: Vec<PointId> = self
+            .id_map
             .iter()
-            .filter(|(_, off)| store.get(**off).is_some())
+            .filter(|(_, off)| self.has_vector(**off, name))
             .map(|(id, _)| *id)
-            .collect()
+            .collect();
+        self.stores.remove(name);
+        self.multi.remove(name);
+        self.sparse.remove(name);
+        affected
     }
 
     /// Inserts or replaces a point. Vectors must already be validated and preprocessed.
-    pub fn insert(&mut self, id: PointId, vectors: &NamedDense, payload: Payload, version: u64) {
+    /// Each vector must be of its store's kind (a vector of another kind is left out).
+    pub fn insert(&mut self, id: PointId, vectors: &NamedVectors, payload: Payload, version: u64) {
         self.remove(&id);
         let offset = self.ids.len() as u32;
         self.ids.push(id);
@@ -151,7 +225,22 @@ impl PointTable {
         self.versions.push(version);
         self.payloads.push(payload);
         for (name, store) in self.stores.iter_mut() {
-            store.push(vectors.get(name).map(Vec::as_slice));
+            store.push(match vectors.get(name) {
+                Some(Vector::Dense(v)) => Some(v.as_slice()),
+                _ => None,
+            });
+        }
+        for (name, store) in self.multi.iter_mut() {
+            store.push(match vectors.get(name) {
+                Some(Vector::Multi(m)) => Some(m.as_slice()),
+                _ => None,
+            });
+        }
+        for (name, store) in self.sparse.iter_mut() {
+            store.push(match vectors.get(name) {
+                Some(Vector::Sparse(v)) => Some::<&SparseVector>(v),
+                _ => None,
+            });
         }
         self.id_map.insert(id, offset);
     }
@@ -164,9 +253,7 @@ impl PointTable {
         let i = offset as usize;
         self.live[i] = false;
         self.payloads[i] = Payload::new();
-        for store in self.stores.values_mut() {
-            store.clear(offset);
-        }
+        self.clear_vectors(offset, None);
         self.tombstones += 1;
         true
     }
@@ -182,9 +269,21 @@ impl PointTable {
     pub fn remove_vector(&mut self, id: &PointId, name: &str, version: u64) {
         if let Some(&offset) = self.id_map.get(id) {
             self.versions[offset as usize] = version;
-            if let Some(store) = self.stores.get_mut(name) {
-                store.clear(offset);
-            }
+            self.clear_vectors(offset, Some(name));
+        }
+    }
+
+    /// Marks the vectors of `offset` absent: all of them, or the one named.
+    fn clear_vectors(&mut self, offset: u32, only: Option<&str>) {
+        let wanted = |name: &String| only.is_none_or(|n| n == name);
+        for (_, s) in self.stores.iter_mut().filter(|(n, _)| wanted(n)) {
+            s.clear(offset);
+        }
+        for (_, s) in self.multi.iter_mut().filter(|(n, _)| wanted(n)) {
+            s.clear(offset);
+        }
+        for (_, s) in self.sparse.iter_mut().filter(|(n, _)| wanted(n)) {
+            s.clear(offset);
         }
     }
 
@@ -202,7 +301,7 @@ impl PointTable {
     pub fn restore(&mut self, id: PointId, state: Option<StoredPoint>) {
         match state {
             Some(p) => {
-                let vectors: NamedDense = p.vectors.into_iter().collect();
+                let vectors: NamedVectors = p.vectors.into_iter().collect();
                 self.insert(id, &vectors, p.payload, p.version);
             }
             None => {
@@ -226,6 +325,16 @@ impl PointTable {
                 .stores
                 .iter()
                 .map(|(n, s)| (n.clone(), VectorStore::new(s.dim())))
+                .collect(),
+            multi: self
+                .multi
+                .iter()
+                .map(|(n, s)| (n.clone(), MultiStore::new(s.dim())))
+                .collect(),
+            sparse: self
+                .sparse
+                .keys()
+                .map(|n| (n.clone(), SparseStore::new()))
                 .collect(),
             id_map: BTreeMap::new(),
             tombstones: 0,
@@ -265,6 +374,6 @@ impl PointView for OffsetView<'_> {
     }
 
     fn has_vector(&self, name: &str) -> bool {
-        self.table.vector(self.offset, name).is_some()
+        self.table.has_vector(self.offset, name)
     }
 }

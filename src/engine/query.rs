@@ -19,14 +19,16 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 
 use crate::engine::Engine;
-use crate::engine::collection::{Collection, State, dimension_error, vector_params};
+use crate::engine::collection::{Collection, State, vector_kind};
 use crate::engine::formula;
 use crate::engine::order_by::order_points;
 use crate::engine::points::PointTable;
+use crate::engine::space::{Probe, Space};
 use crate::error::{Error, Result};
 use crate::index::exact::ExactScan;
 use crate::index::hnsw::HnswSearch;
-use crate::index::{SearchRequest, VectorIndex, distance, filter};
+use crate::index::sparse::SparseSearch;
+use crate::index::{SearchRequest, VectorIndex, distance, filter, multi};
 use crate::model::PointId;
 use crate::model::collection::CollectionConfig;
 use crate::model::filter::{Condition, Filter};
@@ -38,10 +40,10 @@ use crate::model::results::ScoredPoint;
 use crate::model::universal::{
     ContextPair, Fusion, QueryKind, RecommendStrategy, Stage, VectorRef,
 };
-use crate::model::vectors::Distance;
+use crate::model::vectors::{Distance, Vector};
 
-/// A score computed from one stored vector (bigger is better).
-type RowScore = dyn Fn(&[f32]) -> f32;
+/// A score computed for the row at an offset (bigger is better).
+type RowScore<'a> = dyn Fn(u32) -> f32 + 'a;
 
 /// One ranked point of a stage: its offset in the point table and its score.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -122,7 +124,7 @@ impl Engine {
             if let Some(query) = &mut stage.query {
                 let config = other.config.read();
                 let state = other.state.read();
-                vector_params(&config.params.vectors, &vector)?;
+                vector_kind(&config.params, &vector)?;
                 let mut ignored = HashSet::new();
                 resolve_refs(query, &state.points, &vector, &mut ignored)?;
             }
@@ -278,7 +280,6 @@ impl Run<'_> {
             order_value: hit.order_value,
             payload: query.with_payload.apply(self.points.payload(hit.offset)),
             vector: crate::engine::reads::vector_output(
-                &self.config.params.vectors,
                 self.points,
                 hit.offset,
                 &query.with_vector,
@@ -330,12 +331,13 @@ impl Run<'_> {
     ) -> Result<Vec<Hit>> {
         let points = self.points;
         let mut excluded = HashSet::new();
+        let params = &self.config.params;
         let query = match &stage.query {
             None => None,
             Some(q) => {
                 let mut q = q.clone();
                 if query_uses_vectors(&q) {
-                    vector_params(&self.config.params.vectors, &stage.using)?;
+                    vector_kind(params, &stage.using)?;
                     resolve_refs(&mut q, points, &stage.using, &mut excluded)?;
                 }
                 Some(q)
@@ -357,6 +359,9 @@ impl Run<'_> {
                 .map(|(_, offset)| Hit::new(offset, 1.0))
                 .collect());
         };
+        let using = stage.using.as_str();
+        let space = || Space::resolve(params, points, using);
+        let probe = |space: &Space<'_>, v: VectorRef| space.probe(params, using, vector(v));
         match query {
             QueryKind::Sample => Ok(sample(points, &accept, top)),
             QueryKind::OrderBy(order_by) => Ok(order_points(self.state, &order_by, &accept, top)?
@@ -373,29 +378,38 @@ impl Run<'_> {
             QueryKind::Formula(_) => Err(Error::BadRequest(
                 "Formula queries need prefetches: add at least one prefetch to rescore".into(),
             )),
-            QueryKind::Nearest(v) => self.nearest(stage, dense(v), &accept, restricted, top),
+            QueryKind::Nearest(v) => {
+                let space = space()?;
+                let probe = probe(&space, v)?;
+                self.nearest(stage, &space, probe, &accept, restricted, top)
+            }
             QueryKind::Recommend {
                 positive,
                 negative,
                 strategy: RecommendStrategy::AverageVector,
             } => {
-                let target = average_vector(&dense_all(positive), &dense_all(negative));
-                self.nearest(stage, target, &accept, restricted, top)
+                let space = space()?;
+                let target = space.average(vectors(positive), vectors(negative))?;
+                let probe = space.probe(params, using, target)?;
+                self.nearest(stage, &space, probe, &accept, restricted, top)
             }
             QueryKind::Recommend {
                 positive,
                 negative,
                 strategy,
             } => {
-                let d = self.distance(stage)?;
-                let positive = self.examples(stage, dense_all(positive))?;
-                let negative = self.examples(stage, dense_all(negative))?;
+                let space = space()?;
+                let prepare = |vs: Vec<VectorRef>| -> Result<Vec<Probe>> {
+                    vs.into_iter().map(|v| probe(&space, v)).collect()
+                };
+                let (positive, negative) = (prepare(positive)?, prepare(negative)?);
+                let sim = |p: &Probe, offset: u32| space.similarity(p, offset);
                 let score: Box<RowScore> = match strategy {
-                    RecommendStrategy::BestScore => Box::new(move |row| {
-                        let best = |examples: &[Vec<f32>]| {
+                    RecommendStrategy::BestScore => Box::new(move |offset| {
+                        let best = |examples: &[Probe]| {
                             examples
                                 .iter()
-                                .map(|e| distance::similarity(d, e, row))
+                                .map(|e| sim(e, offset))
                                 .fold(f32::NEG_INFINITY, f32::max)
                         };
                         let (pos, neg) = (best(&positive), best(&negative));
@@ -405,30 +419,24 @@ impl Run<'_> {
                             -scaled_fast_sigmoid(neg)
                         }
                     }),
-                    _ => Box::new(move |row| {
-                        let sum = |examples: &[Vec<f32>]| {
-                            examples
-                                .iter()
-                                .map(|e| distance::similarity(d, e, row))
-                                .sum::<f32>()
+                    _ => Box::new(move |offset| {
+                        let sum = |examples: &[Probe]| {
+                            examples.iter().map(|e| sim(e, offset)).sum::<f32>()
                         };
                         sum(&positive) - sum(&negative)
                     }),
                 };
-                self.scored_scan(stage, &*score, &accept, top)
+                self.scored_scan(stage, &space, &*score, &accept, top)
             }
             QueryKind::Discover { target, context } => {
-                let d = self.distance(stage)?;
-                let target = self.examples(stage, vec![dense(target)])?.remove(0);
-                let pairs = self.pairs(stage, context)?;
-                let score = move |row: &[f32]| {
+                let space = space()?;
+                let target = probe(&space, target)?;
+                let pairs = self.pairs(&space, using, context)?;
+                let score = |offset: u32| {
                     let rank: i32 = pairs
                         .iter()
                         .map(|(p, n)| {
-                            let (p, n) = (
-                                distance::similarity(d, p, row),
-                                distance::similarity(d, n, row),
-                            );
+                            let (p, n) = (space.similarity(p, offset), space.similarity(n, offset));
                             match p.partial_cmp(&n) {
                                 Some(Ordering::Greater) => 1,
                                 Some(Ordering::Equal) => 0,
@@ -436,92 +444,109 @@ impl Run<'_> {
                             }
                         })
                         .sum();
-                    rank as f32 + scaled_fast_sigmoid(distance::similarity(d, &target, row))
+                    rank as f32 + scaled_fast_sigmoid(space.similarity(&target, offset))
                 };
-                self.scored_scan(stage, &score, &accept, top)
+                self.scored_scan(stage, &space, &score, &accept, top)
             }
             QueryKind::Context(context) => {
-                let d = self.distance(stage)?;
-                let pairs = self.pairs(stage, context)?;
+                let space = space()?;
+                let pairs = self.pairs(&space, using, context)?;
                 if pairs.is_empty() {
                     return Err(Error::BadRequest(
                         "A context query needs at least one context pair".into(),
                     ));
                 }
-                let score = move |row: &[f32]| {
+                let score = |offset: u32| {
                     pairs
                         .iter()
                         .map(|(p, n)| {
-                            let diff = distance::similarity(d, p, row)
-                                - distance::similarity(d, n, row)
+                            let diff = space.similarity(p, offset)
+                                - space.similarity(n, offset)
                                 - f32::EPSILON;
                             fast_sigmoid(diff.min(0.0))
                         })
                         .sum()
                 };
-                self.scored_scan(stage, &score, &accept, top)
+                self.scored_scan(stage, &space, &score, &accept, top)
             }
         }
     }
 
-    fn distance(&self, stage: &Stage) -> Result<Distance> {
-        Ok(vector_params(&self.config.params.vectors, &stage.using)?.distance)
-    }
-
-    /// Checks the examples' dimension and prepares them for the distance.
-    fn examples(&self, stage: &Stage, vectors: Vec<Vec<f32>>) -> Result<Vec<Vec<f32>>> {
-        let params = vector_params(&self.config.params.vectors, &stage.using)?;
-        vectors
-            .into_iter()
-            .map(|mut v| {
-                if v.len() != params.size as usize {
-                    return Err(dimension_error(params.size as usize, v.len(), &stage.using));
-                }
-                distance::preprocess(params.distance, &mut v);
-                Ok(v)
-            })
-            .collect()
-    }
-
-    fn pairs(&self, stage: &Stage, context: Vec<ContextPair>) -> Result<Vec<(Vec<f32>, Vec<f32>)>> {
+    fn pairs(
+        &self,
+        space: &Space<'_>,
+        using: &str,
+        context: Vec<ContextPair>,
+    ) -> Result<Vec<(Probe, Probe)>> {
         context
             .into_iter()
             .map(|pair| {
-                let mut both =
-                    self.examples(stage, vec![dense(pair.positive), dense(pair.negative)])?;
-                let negative = both.pop().unwrap_or_default();
-                let positive = both.pop().unwrap_or_default();
-                Ok((positive, negative))
+                Ok((
+                    space.probe(&self.config.params, using, vector(pair.positive))?,
+                    space.probe(&self.config.params, using, vector(pair.negative))?,
+                ))
             })
             .collect()
     }
 
-    /// Nearest neighbours of `vector` by the stage's vector, with its score threshold.
+    /// Nearest neighbours of `probe` in the stage's vector space, with its score threshold.
     fn nearest(
         &self,
         stage: &Stage,
-        vector: Vec<f32>,
+        space: &Space<'_>,
+        probe: Probe,
         accept: &dyn Fn(u32) -> bool,
         restricted: bool,
         top: usize,
     ) -> Result<Vec<Hit>> {
-        let params = vector_params(&self.config.params.vectors, &stage.using)?;
-        let mut vector = vector;
-        if vector.len() != params.size as usize {
-            return Err(dimension_error(
-                params.size as usize,
-                vector.len(),
-                &stage.using,
-            ));
-        }
-        distance::preprocess(params.distance, &mut vector);
-        let Some(store) = self.points.store(&stage.using) else {
+        let points = self.points;
+        let vector = match (space, &probe) {
+            (Space::Dense { .. }, Probe::Dense(v)) => v,
+            (Space::Sparse { store, .. }, Probe::Sparse(q)) => {
+                let Some(store) = store else {
+                    return Ok(Vec::new());
+                };
+                let tie_key = |offset: u32| points.id(offset);
+                let found = store.search(
+                    q,
+                    &SparseSearch {
+                        top,
+                        accept,
+                        score_threshold: stage.score_threshold,
+                        tie_key: &tie_key,
+                    },
+                );
+                return Ok(found
+                    .into_iter()
+                    .map(|h| Hit::new(h.offset, h.score))
+                    .collect());
+            }
+            (Space::Multi { params, .. }, Probe::Multi(_)) => {
+                let d = params.distance;
+                let mut hits: Vec<Hit> = (0..space.len() as u32)
+                    .filter(|&offset| space.present(offset) && accept(offset))
+                    .filter_map(|offset| {
+                        let s = multi::score(d, space.similarity(&probe, offset));
+                        let passes = stage
+                            .score_threshold
+                            .is_none_or(|t| distance::passes_threshold(d, s, t));
+                        passes.then(|| Hit::new(offset, s))
+                    })
+                    .collect();
+                best_first(&mut hits, d, points, top);
+                return Ok(hits);
+            }
+            _ => return Ok(Vec::new()),
+        };
+        let Space::Dense { params, store } = *space else {
             return Ok(Vec::new());
         };
-        let points = self.points;
+        let Some(store) = store else {
+            return Ok(Vec::new());
+        };
         let tie_key = |offset: u32| points.id(offset);
         let request = SearchRequest {
-            query: &vector,
+            query: vector,
             distance: params.distance,
             top,
             accept,
@@ -567,7 +592,7 @@ impl Run<'_> {
             let mut hits: Vec<Hit> = matching
                 .into_iter()
                 .filter_map(|offset| {
-                    let s = distance::score(params.distance, &vector, store.get(offset)?);
+                    let s = distance::score(params.distance, vector, store.get(offset)?);
                     let passes = stage
                         .score_threshold
                         .is_none_or(|t| distance::passes_threshold(params.distance, s, t));
@@ -614,18 +639,15 @@ impl Run<'_> {
     fn scored_scan(
         &self,
         stage: &Stage,
+        space: &Space<'_>,
         score: &RowScore,
         accept: &dyn Fn(u32) -> bool,
         top: usize,
     ) -> Result<Vec<Hit>> {
-        let Some(store) = self.points.store(&stage.using) else {
-            return Ok(Vec::new());
-        };
-        let mut hits: Vec<Hit> = (0..store.len() as u32)
-            .filter(|&offset| accept(offset))
+        let mut hits: Vec<Hit> = (0..space.len() as u32)
+            .filter(|&offset| space.present(offset) && accept(offset))
             .filter_map(|offset| {
-                let row = store.get(offset)?;
-                let s = score(row);
+                let s = score(offset);
                 if stage.score_threshold.is_some_and(|t| s <= t) || s.is_nan() {
                     return None;
                 }
@@ -688,13 +710,13 @@ pub(crate) fn resolve_refs(
             let offset = points
                 .offset(id)
                 .ok_or_else(|| Error::NotFound(format!("No point with id {id} found")))?;
-            let v = points.vector(offset, vector).ok_or_else(|| {
+            let v = points.vector_any(offset, vector).ok_or_else(|| {
                 Error::BadInput(format!(
                     "Point {id} has no vector named `{vector}` to use as an example"
                 ))
             })?;
             mentioned.insert(*id);
-            *r = VectorRef::Dense(v.to_vec());
+            *r = VectorRef::Vector(v);
         }
         Ok(())
     };
@@ -722,37 +744,16 @@ pub(crate) fn resolve_refs(
     }
 }
 
-fn dense(v: VectorRef) -> Vec<f32> {
+/// The vector of a resolved example (`resolve_refs` ran before: ids are vectors by now).
+fn vector(v: VectorRef) -> Vector {
     match v {
-        VectorRef::Dense(d) => d,
-        // resolve_refs ran before: ids are vectors by now.
-        VectorRef::Point(_) => Vec::new(),
+        VectorRef::Vector(v) => v,
+        VectorRef::Point(_) => Vector::Dense(Vec::new()),
     }
 }
 
-fn dense_all(v: Vec<VectorRef>) -> Vec<Vec<f32>> {
-    v.into_iter().map(dense).collect()
-}
-
-/// `avg(positive) + (avg(positive) - avg(negative))`, or `avg(positive)` without negatives.
-fn average_vector(positive: &[Vec<f32>], negative: &[Vec<f32>]) -> Vec<f32> {
-    let mean = |vs: &[Vec<f32>]| -> Vec<f32> {
-        let dim = vs.iter().map(Vec::len).max().unwrap_or(0);
-        let mut sum = vec![0.0f32; dim];
-        for v in vs {
-            for (s, x) in sum.iter_mut().zip(v) {
-                *s += x;
-            }
-        }
-        let n = vs.len().max(1) as f32;
-        sum.iter().map(|s| s / n).collect()
-    };
-    let pos = mean(positive);
-    if negative.is_empty() {
-        return pos;
-    }
-    let neg = mean(negative);
-    pos.iter().zip(&neg).map(|(p, n)| p + p - n).collect()
+fn vectors(v: Vec<VectorRef>) -> Vec<Vector> {
+    v.into_iter().map(vector).collect()
 }
 
 fn fast_sigmoid(x: f32) -> f32 {
@@ -907,7 +908,10 @@ mod tests {
 
     #[test]
     fn average_vector_pushes_away_from_negatives() {
-        let v = average_vector(&[vec![1.0, 0.0], vec![3.0, 0.0]], &[vec![0.0, 2.0]]);
+        let v = crate::engine::space::average_dense(
+            &[vec![1.0, 0.0], vec![3.0, 0.0]],
+            &[vec![0.0, 2.0]],
+        );
         assert_eq!(v, vec![4.0, -2.0]);
     }
 

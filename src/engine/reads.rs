@@ -12,15 +12,13 @@ use crate::engine::points::PointTable;
 use crate::error::Result;
 use crate::index::filter;
 use crate::model::PointId;
-use crate::model::collection::VectorsConfig;
 use crate::model::query::{PayloadSelection, RetrieveQuery, ScrollQuery, VectorSelection};
 use crate::model::results::{Record, ScrollResult};
-use crate::model::vectors::{DEFAULT_VECTOR, VectorOutput};
+use crate::model::vectors::{DEFAULT_VECTOR, NamedVectors, Vector, VectorOutput};
 
 /// Renders a point's vectors for output: the bare unnamed vector in a single-vector collection,
 /// a map by name otherwise.
 pub(crate) fn vector_output(
-    vectors: &VectorsConfig,
     points: &PointTable,
     offset: u32,
     selection: &VectorSelection,
@@ -28,25 +26,22 @@ pub(crate) fn vector_output(
     if selection.is_none() {
         return None;
     }
-    if let VectorsConfig::Single(_) = vectors {
-        if selection.wants(DEFAULT_VECTOR)
-            && let Some(v) = points.vector(offset, DEFAULT_VECTOR)
-        {
-            return Some(VectorOutput::Single(v.to_vec()));
-        }
-        return Some(VectorOutput::Named(Default::default()));
+    let mut named: NamedVectors = points
+        .vectors(offset)
+        .into_iter()
+        .filter(|(name, _)| selection.wants(name))
+        .collect();
+    // As in Qdrant: the unnamed dense (or multi-dense) vector alone is returned bare.
+    if named.len() == 1
+        && let Some(v) = named.get(DEFAULT_VECTOR)
+        && !matches!(v, Vector::Sparse(_))
+    {
+        return named.remove(DEFAULT_VECTOR).map(VectorOutput::Single);
     }
-    Some(VectorOutput::Named(
-        points
-            .vectors(offset)
-            .into_iter()
-            .filter(|(name, _)| selection.wants(name))
-            .collect(),
-    ))
+    Some(VectorOutput::Named(named))
 }
 
 fn record(
-    vectors: &VectorsConfig,
     points: &PointTable,
     id: PointId,
     offset: u32,
@@ -56,7 +51,7 @@ fn record(
     Record {
         id,
         payload: with_payload.apply(points.payload(offset)),
-        vector: vector_output(vectors, points, offset, with_vector),
+        vector: vector_output(points, offset, with_vector),
         order_value: None,
     }
 }
@@ -64,7 +59,6 @@ fn record(
 impl Collection {
     /// Points by id in request order; missing ids are omitted, duplicates returned once.
     pub fn retrieve(&self, query: &RetrieveQuery) -> Vec<Record> {
-        let config = self.config.read();
         let state = self.state.read();
         let mut seen = HashSet::new();
         query
@@ -74,7 +68,6 @@ impl Collection {
             .filter_map(|id| {
                 let offset = state.points.offset(id)?;
                 Some(record(
-                    &config.params.vectors,
                     &state.points,
                     *id,
                     offset,
@@ -88,7 +81,6 @@ impl Collection {
     /// One page of points in id order, starting at `offset` (inclusive); or, with `order_by`,
     /// the first `limit` entries in that order (and no next page, as in Qdrant).
     pub fn scroll(&self, query: &ScrollQuery) -> Result<ScrollResult> {
-        let config = self.config.read();
         let state = self.state.read();
         let points = &state.points;
         if let Some(order_by) = &query.order_by {
@@ -104,7 +96,6 @@ impl Collection {
                 .map(|(offset, value)| Record {
                     order_value: Some(value),
                     ..record(
-                        &config.params.vectors,
                         points,
                         points.id(offset),
                         offset,
@@ -127,16 +118,7 @@ impl Collection {
         let result: Vec<Record> = page
             .by_ref()
             .take(query.limit)
-            .map(|(id, off)| {
-                record(
-                    &config.params.vectors,
-                    points,
-                    id,
-                    off,
-                    &query.with_payload,
-                    &query.with_vector,
-                )
-            })
+            .map(|(id, off)| record(points, id, off, &query.with_payload, &query.with_vector))
             .collect();
         Ok(ScrollResult {
             points: result,

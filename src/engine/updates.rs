@@ -12,11 +12,11 @@ use crate::engine::collection::{Collection, State, dimension_error};
 use crate::error::{Error, Result};
 use crate::index::{distance, filter};
 use crate::model::PointId;
-use crate::model::collection::CollectionConfig;
+use crate::model::collection::{CollectionConfig, CollectionParams, VectorKind};
 use crate::model::json_path;
 use crate::model::operations::{PointOperation, Selector, UpdateMode};
 use crate::model::results::{UpdateResult, UpdateStatus};
-use crate::model::vectors::NamedDense;
+use crate::model::vectors::{NamedVectors, Vector};
 use crate::storage::StoredPoint;
 
 /// Previous states of the points an update touched, for rollback and for persistence.
@@ -92,18 +92,12 @@ impl Collection {
     }
 }
 
-/// Checks vector names and dimensions against the config and preprocesses vectors (Cosine
-/// normalisation), before anything is applied.
+/// Checks vector names, kinds and dimensions against the config and prepares vectors for
+/// storage (Cosine normalisation, sparse indices sorted), before anything is applied.
 fn prepare(config: &CollectionConfig, op: &mut PointOperation) -> Result<()> {
-    let check = |vectors: &mut NamedDense| -> Result<()> {
+    let check = |vectors: &mut NamedVectors| -> Result<()> {
         for (name, v) in vectors.iter_mut() {
-            let params = config.params.vectors.get(name).ok_or_else(|| {
-                Error::BadInput(format!("Not existing vector name error: {name}"))
-            })?;
-            if v.len() != params.size as usize {
-                return Err(dimension_error(params.size as usize, v.len(), name));
-            }
-            distance::preprocess(params.distance, v);
+            prepare_vector(&config.params, name, v)?;
         }
         Ok(())
     };
@@ -120,7 +114,7 @@ fn prepare(config: &CollectionConfig, op: &mut PointOperation) -> Result<()> {
         }
         PointOperation::DeleteVectors { names, .. } => {
             for name in names.iter() {
-                if config.params.vectors.get(name).is_none() {
+                if config.params.vector_kind(name).is_none() {
                     return Err(Error::BadInput(format!(
                         "Not existing vector name error: {name}"
                     )));
@@ -128,6 +122,52 @@ fn prepare(config: &CollectionConfig, op: &mut PointOperation) -> Result<()> {
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Checks one vector against what its name holds and prepares it: a query vector goes through
+/// the same as a stored one.
+pub(crate) fn prepare_vector(params: &CollectionParams, name: &str, v: &mut Vector) -> Result<()> {
+    let Some(kind) = params.vector_kind(name) else {
+        return Err(Error::BadInput(format!(
+            "Not existing vector name error: {name}"
+        )));
+    };
+    let shown = if name.is_empty() {
+        "the unnamed vector"
+    } else {
+        name
+    };
+    match (kind, v) {
+        (VectorKind::Dense(p), Vector::Dense(d)) => {
+            if d.len() != p.size as usize {
+                return Err(dimension_error(p.size as usize, d.len(), name));
+            }
+            distance::preprocess(p.distance, d);
+        }
+        (VectorKind::Multi(p), Vector::Multi(m)) => {
+            for d in m.iter_mut() {
+                if d.len() != p.size as usize {
+                    return Err(dimension_error(p.size as usize, d.len(), name));
+                }
+                distance::preprocess(p.distance, d);
+            }
+        }
+        (VectorKind::Sparse(_), Vector::Sparse(s)) => {
+            *s = std::mem::take(s).sorted();
+        }
+        (kind, v) => {
+            let expected = match kind {
+                VectorKind::Dense(_) => "dense",
+                VectorKind::Multi(_) => "multi-dense",
+                VectorKind::Sparse(_) => "sparse",
+            };
+            return Err(Error::BadInput(format!(
+                "{shown} is a {expected} vector, got a {} vector",
+                v.kind()
+            )));
+        }
     }
     Ok(())
 }

@@ -10,37 +10,59 @@ use std::collections::BTreeMap;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::collection::{VectorParams, VectorsConfig};
+use crate::model::collection::{NewVectorName, VectorsConfig};
 use crate::model::results::{UpdateResult, UpdateStatus};
 use crate::model::vectors::DEFAULT_VECTOR;
 use crate::storage::StoredCollection;
 
 impl Engine {
-    /// Adds vector `vector` to collection `name`. Creating a vector that exists with the same
-    /// size, distance and multivector config changes nothing; another config is refused.
+    /// Adds vector `vector` (dense or sparse) to collection `name`. Creating a vector that
+    /// exists with the same config (size, distance and multivector config for a dense one)
+    /// changes nothing; another config is refused.
     pub async fn create_vector_name(
         &self,
         name: &str,
         vector: &str,
-        params: VectorParams,
+        new: NewVectorName,
         wait: bool,
     ) -> Result<UpdateResult> {
         let _guard = self.structure.lock().await;
         let collection = self.collection(name)?;
         let current = collection.config();
-        if let Some(existing) = current.params.vectors.get(vector) {
-            if existing.size == params.size
-                && existing.distance == params.distance
-                && existing.multivector_config == params.multivector_config
-            {
-                return self.vector_op_result(&collection, wait).await;
+        let existing_dense = current.params.vectors.get(vector);
+        let existing_sparse = current.params.sparse().find(|(n, _)| *n == vector);
+        let same = match (&new, existing_dense, existing_sparse) {
+            (NewVectorName::Dense(p), Some(e), _) => Some(
+                e.size == p.size
+                    && e.distance == p.distance
+                    && e.multivector_config == p.multivector_config,
+            ),
+            (NewVectorName::Sparse(_), _, Some(_)) => Some(true),
+            (_, None, None) => None,
+            _ => Some(false),
+        };
+        match same {
+            Some(true) => return self.vector_op_result(&collection, wait).await,
+            Some(false) => {
+                return Err(Error::BadInput(format!(
+                    "Vector {vector} already exists with a different configuration"
+                )));
             }
-            return Err(Error::BadInput(format!(
-                "Vector {vector} already exists with a different configuration"
-            )));
+            None => {}
         }
         let mut next = current;
-        let dim = params.size as usize;
+        let params = match new {
+            NewVectorName::Dense(p) => p,
+            NewVectorName::Sparse(p) => {
+                next.params
+                    .sparse_vectors
+                    .get_or_insert_with(Default::default)
+                    .insert(vector.to_string(), p);
+                return self
+                    .install_vector_name(&collection, vector, next, wait)
+                    .await;
+            }
+        };
         next.params.vectors = match next.params.vectors {
             VectorsConfig::Single(unnamed) => VectorsConfig::Named(BTreeMap::from([
                 (DEFAULT_VECTOR.to_string(), *unnamed),
@@ -51,6 +73,18 @@ impl Engine {
                 VectorsConfig::Named(map)
             }
         };
+        self.install_vector_name(&collection, vector, next, wait)
+            .await
+    }
+
+    /// Saves the config with the new vector, then gives the points an empty store for it.
+    async fn install_vector_name(
+        &self,
+        collection: &crate::engine::collection::Collection,
+        vector: &str,
+        next: crate::model::collection::CollectionConfig,
+        wait: bool,
+    ) -> Result<UpdateResult> {
         self.storage
             .save_collection(
                 &collection.name,
@@ -63,10 +97,10 @@ impl Engine {
         {
             let mut config = collection.config.write();
             let mut state = collection.state.write();
-            state.points.add_store(vector, dim);
+            state.points.add_store(vector, &next.params);
             *config = next;
         }
-        self.vector_op_result(&collection, wait).await
+        self.vector_op_result(collection, wait).await
     }
 
     /// Removes vector `vector` from collection `name` and from every point. A name that does
@@ -80,7 +114,20 @@ impl Engine {
         let _guard = self.structure.lock().await;
         let collection = self.collection(name)?;
         let current = collection.config();
+        let mut next = current.clone();
+        let is_sparse = next
+            .params
+            .sparse_vectors
+            .as_mut()
+            .is_some_and(|s| s.remove(vector).is_some());
         let mut map = match current.params.vectors.clone() {
+            _ if is_sparse => {
+                let map = current.params.vectors.clone();
+                next.params.sparse_vectors = next.params.sparse_vectors.filter(|s| !s.is_empty());
+                return self
+                    .remove_vector_name(&collection, vector, next, map, wait)
+                    .await;
+            }
             _ if current.params.vectors.get(vector).is_none() => {
                 return self.vector_op_result(&collection, wait).await;
             }
@@ -94,8 +141,21 @@ impl Engine {
             VectorsConfig::Named(map) => map,
         };
         map.remove(vector);
-        let mut next = current;
-        next.params.vectors = VectorsConfig::Named(map);
+        self.remove_vector_name(&collection, vector, next, VectorsConfig::Named(map), wait)
+            .await
+    }
+
+    /// Drops the store of `vector`, rewrites the points that had it, then saves `next` with
+    /// `vectors` as its dense vectors.
+    async fn remove_vector_name(
+        &self,
+        collection: &crate::engine::collection::Collection,
+        vector: &str,
+        mut next: crate::model::collection::CollectionConfig,
+        vectors: VectorsConfig,
+        wait: bool,
+    ) -> Result<UpdateResult> {
+        next.params.vectors = vectors;
         let operation_id = {
             let mut config = collection.config.write();
             let mut state = collection.state.write();

@@ -10,6 +10,8 @@ pub mod distance;
 pub mod exact;
 pub mod filter;
 pub mod hnsw;
+pub mod multi;
+pub mod sparse;
 pub mod vector_store;
 
 use crate::model::PointId;

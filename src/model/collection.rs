@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model::payload_index::PayloadIndexInfo;
-use crate::model::vectors::{DEFAULT_VECTOR, Datatype, Distance};
+use crate::model::vectors::{DEFAULT_VECTOR, Datatype, Distance, Modifier, MultiVectorConfig};
 
 /// Parameters of one dense vector. Shared by requests and responses, so it serialises only the
 /// keys Qdrant knows (the Python client rejects unknown keys in this model).
@@ -29,8 +29,67 @@ pub struct VectorParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datatype: Option<Datatype>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multivector_config: Option<Value>,
+    pub multivector_config: Option<MultiVectorConfig>,
 }
+
+impl VectorParams {
+    /// Whether each point stores several sub-vectors under this name.
+    pub fn is_multi(&self) -> bool {
+        self.multivector_config.is_some()
+    }
+}
+
+/// `index` of a sparse vector: accepted and reported; Quiver's sparse index is always an
+/// in-memory inverted index.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SparseIndexParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_scan_threshold: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_disk: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datatype: Option<Datatype>,
+}
+
+/// Parameters of one sparse vector.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SparseVectorParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<SparseIndexParams>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modifier: Option<Modifier>,
+}
+
+impl SparseVectorParams {
+    /// Whether queries are reweighted by inverse document frequency.
+    pub fn uses_idf(&self) -> bool {
+        self.modifier == Some(Modifier::Idf)
+    }
+
+    /// Applies a `PATCH` of one sparse vector's parameters.
+    fn merge(&mut self, diff: &SparseVectorParams) {
+        if let Some(index) = &diff.index {
+            let mine = self.index.get_or_insert_with(Default::default);
+            if index.full_scan_threshold.is_some() {
+                mine.full_scan_threshold = index.full_scan_threshold;
+            }
+            if index.on_disk.is_some() {
+                mine.on_disk = index.on_disk;
+            }
+            if index.datatype.is_some() {
+                mine.datatype = index.datatype;
+            }
+        }
+        if diff.modifier.is_some() {
+            self.modifier = diff.modifier;
+        }
+    }
+}
+
+/// The sparse vectors of a collection by name.
+pub type SparseVectorsConfig = BTreeMap<String, SparseVectorParams>;
 
 /// The `vectors` of a collection: one unnamed vector or a map of named ones.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,11 +153,6 @@ impl VectorsConfig {
                     "vector datatype {:?} is not supported by Quiver yet; use float32",
                     p.datatype.unwrap_or(Datatype::Float32)
                 )));
-            }
-            if p.multivector_config.as_ref().is_some_and(|v| !v.is_null()) {
-                return Err(Error::BadInput(
-                    "multi-vectors are not supported by Quiver yet".into(),
-                ));
             }
             if let Some(h) = &p.hnsw_config {
                 h.validate()?;
@@ -315,10 +369,12 @@ pub struct WalConfigDiff {
 }
 
 /// `config.params` of a collection.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CollectionParams {
     #[serde(default)]
     pub vectors: VectorsConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sparse_vectors: Option<SparseVectorsConfig>,
     pub shard_number: u32,
     pub replication_factor: u32,
     pub write_consistency_factor: u32,
@@ -377,18 +433,19 @@ impl Default for CollectionDefaults {
     }
 }
 
-/// Refuses a `sparse_vectors` config that asks for any sparse vector (`{}` and `null` ask for
-/// none), until Quiver stores them.
-fn reject_sparse_vectors(sparse: Option<&Value>) -> Result<()> {
-    let asks_for_some = match sparse {
-        None | Some(Value::Null) => false,
-        Some(Value::Object(m)) => !m.is_empty(),
-        Some(_) => true,
-    };
-    if asks_for_some {
-        return Err(Error::BadInput(
-            "sparse vectors are not supported by Quiver yet".into(),
-        ));
+/// Sparse and dense vectors share one namespace: a name may be only one of them.
+fn check_sparse_names(dense: &VectorsConfig, sparse: &SparseVectorsConfig) -> Result<()> {
+    for name in sparse.keys() {
+        if name.is_empty() {
+            return Err(Error::BadInput(
+                "a sparse vector needs a non-empty name".into(),
+            ));
+        }
+        if dense.get(name).is_some() {
+            return Err(Error::BadInput(format!(
+                "Vector name `{name}` is used by both a dense and a sparse vector"
+            )));
+        }
     }
     Ok(())
 }
@@ -399,7 +456,7 @@ pub struct CreateCollection {
     #[serde(default)]
     pub vectors: Option<VectorsConfig>,
     #[serde(default)]
-    pub sparse_vectors: Option<Value>,
+    pub sparse_vectors: Option<SparseVectorsConfig>,
     #[serde(default)]
     pub shard_number: Option<u32>,
     #[serde(default)]
@@ -427,7 +484,10 @@ impl CreateCollection {
     pub fn resolve(self, defaults: &CollectionDefaults) -> Result<CollectionConfig> {
         let vectors = self.vectors.unwrap_or_default();
         vectors.validate()?;
-        reject_sparse_vectors(self.sparse_vectors.as_ref())?;
+        let sparse_vectors = self.sparse_vectors.filter(|s| !s.is_empty());
+        if let Some(sparse) = &sparse_vectors {
+            check_sparse_names(&vectors, sparse)?;
+        }
         if self.shard_number.is_some_and(|n| n == 0) {
             return Err(Error::validation(
                 "shard_number",
@@ -453,6 +513,7 @@ impl CreateCollection {
         Ok(CollectionConfig {
             params: CollectionParams {
                 vectors,
+                sparse_vectors,
                 // One node serves one shard; Qdrant reports what was asked for.
                 shard_number: self.shard_number.unwrap_or(1),
                 replication_factor: self.replication_factor.unwrap_or(1),
@@ -509,7 +570,7 @@ pub struct UpdateCollection {
     #[serde(default, alias = "quantization")]
     pub quantization_config: Option<Value>,
     #[serde(default)]
-    pub sparse_vectors: Option<Value>,
+    pub sparse_vectors: Option<SparseVectorsConfig>,
     #[serde(default)]
     pub strict_mode_config: Option<Value>,
     #[serde(default)]
@@ -563,7 +624,21 @@ impl UpdateCollection {
         if let Some(q) = &self.quantization_config {
             next.quantization_config = Some(q.clone()).filter(|v| !v.is_null());
         }
-        reject_sparse_vectors(self.sparse_vectors.as_ref())?;
+        if let Some(changes) = &self.sparse_vectors {
+            for (name, diff) in changes {
+                let Some(params) = next
+                    .params
+                    .sparse_vectors
+                    .as_mut()
+                    .and_then(|s| s.get_mut(name))
+                else {
+                    return Err(Error::BadInput(format!(
+                        "Sparse vector with name {name} is not configured in this collection"
+                    )));
+                };
+                params.merge(diff);
+            }
+        }
         if let Some(s) = &self.strict_mode_config {
             next.strict_mode_config = Some(s.clone()).filter(|v| !v.is_null());
         }
@@ -676,7 +751,7 @@ pub struct AliasesList {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum VectorNameConfig {
     Dense(DenseVectorNameConfig),
-    Sparse(Value),
+    Sparse(SparseVectorParams),
 }
 
 /// The immutable properties of a new dense vector.
@@ -685,27 +760,30 @@ pub struct DenseVectorNameConfig {
     pub size: u64,
     pub distance: Distance,
     #[serde(default)]
-    pub multivector_config: Option<Value>,
+    pub multivector_config: Option<MultiVectorConfig>,
     #[serde(default)]
     pub datatype: Option<Datatype>,
 }
 
+/// What `PUT /collections/{c}/vectors/{name}` adds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NewVectorName {
+    Dense(VectorParams),
+    Sparse(SparseVectorParams),
+}
+
 impl VectorNameConfig {
     /// The new vector's parameters, checked as collection creation checks them.
-    pub fn into_params(self, name: &str) -> Result<VectorParams> {
-        let dense = match self {
-            VectorNameConfig::Dense(d) => d,
-            VectorNameConfig::Sparse(_) => {
-                return Err(Error::BadInput(
-                    "sparse vectors are not supported by Quiver yet".into(),
-                ));
-            }
-        };
+    pub fn into_params(self, name: &str) -> Result<NewVectorName> {
         if name.is_empty() {
             return Err(Error::BadInput(
                 "a new vector needs a non-empty name".into(),
             ));
         }
+        let dense = match self {
+            VectorNameConfig::Dense(d) => d,
+            VectorNameConfig::Sparse(s) => return Ok(NewVectorName::Sparse(s)),
+        };
         let params = VectorParams {
             size: dense.size,
             distance: dense.distance,
@@ -716,6 +794,51 @@ impl VectorNameConfig {
             multivector_config: dense.multivector_config,
         };
         VectorsConfig::Named(BTreeMap::from([(name.to_string(), params.clone())])).validate()?;
-        Ok(params)
+        Ok(NewVectorName::Dense(params))
+    }
+}
+
+/// What a vector name of a collection holds.
+#[derive(Clone, Copy, Debug)]
+pub enum VectorKind<'a> {
+    /// One dense vector per point (`multivector_config` unset).
+    Dense(&'a VectorParams),
+    /// Any number of dense sub-vectors per point, compared by `max_sim`.
+    Multi(&'a VectorParams),
+    Sparse(&'a SparseVectorParams),
+}
+
+impl CollectionParams {
+    /// The kind of vector `name` names, if the collection has it.
+    pub fn vector_kind(&self, name: &str) -> Option<VectorKind<'_>> {
+        if let Some(p) = self.vectors.get(name) {
+            return Some(if p.is_multi() {
+                VectorKind::Multi(p)
+            } else {
+                VectorKind::Dense(p)
+            });
+        }
+        self.sparse_vectors
+            .as_ref()?
+            .get(name)
+            .map(VectorKind::Sparse)
+    }
+
+    /// The sparse vectors, by name (none when the collection has none).
+    pub fn sparse(&self) -> impl Iterator<Item = (&str, &SparseVectorParams)> {
+        self.sparse_vectors
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Every vector name, dense and sparse, for error messages: `a, b`.
+    pub fn vector_names(&self) -> String {
+        self.vectors
+            .iter()
+            .map(|(n, _)| n)
+            .chain(self.sparse().map(|(n, _)| n))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

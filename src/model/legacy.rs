@@ -308,10 +308,10 @@ impl SearchGroupsRequest {
         if let Some(f) = &self.filter {
             f.validate()?;
         }
-        let (using, vector) = self.vector.into_dense("vector")?;
+        let (using, vector) = self.vector.into_named("vector")?;
         let stage = Stage {
             prefetch: Vec::new(),
-            query: Some(QueryKind::Nearest(VectorRef::Dense(vector))),
+            query: Some(QueryKind::Nearest(VectorRef::Vector(vector))),
             using,
             filter: self.filter,
             params: self.params.unwrap_or_default(),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::model::filter::Filter;
 use crate::model::json_path::JsonPath;
-use crate::model::vectors::{NamedDense, VectorStruct, validate_dense};
+use crate::model::vectors::{NamedVectors, Vector, VectorStruct};
 use crate::model::{Payload, PointId};
 
 /// One point as sent for upsert.
@@ -33,7 +33,8 @@ pub struct Batch {
 #[serde(untagged)]
 pub enum BatchVectors {
     Single(Vec<Vec<f32>>),
-    Named(std::collections::BTreeMap<String, Vec<Vec<f32>>>),
+    MultiDense(Vec<Vec<Vec<f32>>>),
+    Named(std::collections::BTreeMap<String, Vec<Vector>>),
 }
 
 /// How an upsert treats ids that already exist.
@@ -59,11 +60,11 @@ pub struct PointInsertOperations {
     pub update_mode: Option<UpdateMode>,
 }
 
-/// A point to write, fully resolved to dense vectors by name.
+/// A point to write, its vectors by name.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewPoint {
     pub id: PointId,
-    pub vectors: NamedDense,
+    pub vectors: NamedVectors,
     pub payload: Payload,
 }
 
@@ -83,9 +84,9 @@ impl PointInsertOperations {
                 .into_iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let vectors = p.vector.into_dense()?;
+                    let vectors = p.vector.into_named();
                     for (name, v) in &vectors {
-                        validate_dense(&vector_path(&format!("points[{i}].vector"), name), v)?;
+                        v.validate(&vector_path(&format!("points[{i}].vector"), name))?;
                     }
                     Ok(NewPoint {
                         id: p.id,
@@ -130,8 +131,13 @@ impl Batch {
                 &format!("number of ids and {what} must be equal ({n} != {m})"),
             )
         };
-        let mut columns: Vec<(String, Vec<Vec<f32>>)> = match self.vectors {
-            BatchVectors::Single(v) => vec![(String::new(), v)],
+        let mut columns: Vec<(String, Vec<Vector>)> = match self.vectors {
+            BatchVectors::Single(v) => {
+                vec![(String::new(), v.into_iter().map(Vector::Dense).collect())]
+            }
+            BatchVectors::MultiDense(v) => {
+                vec![(String::new(), v.into_iter().map(Vector::Multi).collect())]
+            }
             BatchVectors::Named(map) => map.into_iter().collect(),
         };
         for (_, col) in &columns {
@@ -146,10 +152,10 @@ impl Batch {
         };
         let mut points = Vec::with_capacity(n);
         for (i, id) in self.ids.into_iter().enumerate() {
-            let mut vectors = NamedDense::new();
+            let mut vectors = NamedVectors::new();
             for (name, col) in columns.iter_mut() {
-                let v = std::mem::take(&mut col[i]);
-                validate_dense(&vector_path(&format!("batch.vectors[{i}]"), name), &v)?;
+                let v = std::mem::replace(&mut col[i], Vector::Dense(Vec::new()));
+                v.validate(&vector_path(&format!("batch.vectors[{i}]"), name))?;
                 vectors.insert(name.clone(), v);
             }
             points.push(NewPoint {
@@ -289,7 +295,7 @@ pub enum PointOperation {
     },
     ClearPayload(Selector),
     UpdateVectors {
-        points: Vec<(PointId, NamedDense)>,
+        points: Vec<(PointId, NamedVectors)>,
         update_filter: Option<Filter>,
     },
     DeleteVectors {
@@ -339,9 +345,9 @@ impl PointOperation {
             .into_iter()
             .enumerate()
             .map(|(i, p)| {
-                let vectors = p.vector.into_dense()?;
+                let vectors = p.vector.into_named();
                 for (name, v) in &vectors {
-                    validate_dense(&vector_path(&format!("points[{i}].vector"), name), v)?;
+                    v.validate(&vector_path(&format!("points[{i}].vector"), name))?;
                 }
                 Ok((p.id, vectors))
             })

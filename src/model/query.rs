@@ -13,7 +13,7 @@ use crate::model::filter::Filter;
 use crate::model::json_path::{self, JsonPath};
 use crate::model::order_by::{OrderBy, OrderByInterface};
 use crate::model::universal::{QueryKind, Stage, StageParts, VectorRef, build_stage};
-use crate::model::vectors::{DEFAULT_VECTOR, VectorInput, validate_dense};
+use crate::model::vectors::{DEFAULT_VECTOR, Vector};
 use crate::model::{Payload, PointId};
 
 /// Which payload keys a read returns.
@@ -142,7 +142,7 @@ fn check_limit(path: &str, limit: usize) -> Result<()> {
 #[serde(untagged)]
 pub enum NamedVectorStruct {
     Default(Vec<f32>),
-    Named { name: String, vector: VectorInput },
+    Named { name: String, vector: Vector },
 }
 
 /// Body of `POST /points/search`.
@@ -166,13 +166,13 @@ pub struct SearchRequest {
 }
 
 impl NamedVectorStruct {
-    /// The vector name (`""` = unnamed) and the dense vector, checked; `path` locates errors.
-    pub fn into_dense(self, path: &str) -> Result<(String, Vec<f32>)> {
+    /// The vector name (`""` = unnamed) and the vector, checked; `path` locates errors.
+    pub fn into_named(self, path: &str) -> Result<(String, Vector)> {
         let (using, vector) = match self {
-            NamedVectorStruct::Default(v) => (DEFAULT_VECTOR.to_string(), v),
-            NamedVectorStruct::Named { name, vector } => (name, vector.into_dense()?),
+            NamedVectorStruct::Default(v) => (DEFAULT_VECTOR.to_string(), Vector::Dense(v)),
+            NamedVectorStruct::Named { name, vector } => (name, vector),
         };
-        validate_dense(path, &vector)?;
+        vector.validate(path)?;
         Ok((using, vector))
     }
 }
@@ -181,14 +181,14 @@ impl SearchRequest {
     /// The legacy search as a one-stage universal query (nearest to the given vector).
     pub fn into_query(self, path: &str) -> Result<UniversalQuery> {
         check_limit(&join(path, "limit"), self.limit)?;
-        let (using, vector) = self.vector.into_dense(&join(path, "vector"))?;
+        let (using, vector) = self.vector.into_named(&join(path, "vector"))?;
         if let Some(f) = &self.filter {
             f.validate()?;
         }
         Ok(UniversalQuery {
             root: Stage {
                 prefetch: Vec::new(),
-                query: Some(QueryKind::Nearest(VectorRef::Dense(vector))),
+                query: Some(QueryKind::Nearest(VectorRef::Vector(vector))),
                 using,
                 filter: self.filter,
                 params: self.params.unwrap_or_default(),

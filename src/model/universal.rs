@@ -15,12 +15,12 @@ use crate::model::filter::Filter;
 use crate::model::formula::Formula;
 use crate::model::order_by::{OrderBy, OrderByInterface};
 use crate::model::query::SearchParams;
-use crate::model::vectors::{VectorInput, validate_dense};
+use crate::model::vectors::Vector;
 
 /// A vector given inline or by the id of a point whose vector is used.
 #[derive(Clone, Debug, PartialEq)]
 pub enum VectorRef {
-    Dense(Vec<f32>),
+    Vector(Vector),
     Point(PointId),
 }
 
@@ -355,9 +355,10 @@ pub fn parse_query(q: Value, path: &str) -> Result<QueryKind> {
         }
         Value::Object(mut map) => {
             if map.contains_key("indices") && map.contains_key("values") {
-                return Err(Error::BadInput(
-                    "sparse vectors are not supported by Quiver yet".into(),
-                ));
+                return Ok(QueryKind::Nearest(parse_vector_ref(
+                    Value::Object(map),
+                    path,
+                )?));
             }
             if map.contains_key("formula") {
                 return Ok(QueryKind::Formula(Formula::parse(map, path)?));
@@ -549,12 +550,11 @@ pub fn parse_vector_ref(value: Value, path: &str) -> Result<VectorRef> {
             .map(VectorRef::Point)
             .map_err(|e| format_error(e.to_string())),
         other => {
-            let input: VectorInput = serde_json::from_value(other).map_err(|_| {
+            let input: Vector = serde_json::from_value(other).map_err(|_| {
                 format_error("data did not match any variant of untagged enum VectorInput")
             })?;
-            let dense = input.into_dense()?;
-            validate_dense(path, &dense)?;
-            Ok(VectorRef::Dense(dense))
+            input.validate(path)?;
+            Ok(VectorRef::Vector(input))
         }
     }
 }

@@ -9,16 +9,21 @@ use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::model::vectors::{SparseVector, Vector};
 use crate::model::{Payload, PointId};
 
-/// Format version of values written by this build.
+/// Format version of metadata values written by this build.
 pub const FORMAT_VERSION: u8 = 1;
+
+/// Format version of point values written by this build: 2 tags each vector with its kind
+/// (dense, multi-dense, sparse); 1 (dense vectors only) is still read.
+pub const POINT_FORMAT_VERSION: u8 = 2;
 
 /// One point as stored: the op number that last wrote it, its vectors by name, its payload.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredPoint {
     pub version: u64,
-    pub vectors: Vec<(String, Vec<f32>)>,
+    pub vectors: Vec<(String, Vector)>,
     pub payload: Payload,
 }
 
@@ -60,15 +65,26 @@ fn corrupt(what: &str) -> Error {
 }
 
 /// Layout: version u8 | point version u64 LE | vector count u16 LE |
-/// per vector: name length u16 LE, name bytes, dim u32 LE, dim × f32 LE | payload JSON.
+/// per vector: name length u16 LE, name bytes, kind u8, then by kind —
+/// dense (0): dim u32 LE, dim × f32 LE; multi-dense (1): dim u32 LE, count u32 LE,
+/// count × dim × f32 LE; sparse (2): n u32 LE, n × u32 LE indices, n × f32 LE values |
+/// payload JSON. (Format 1 had no kind byte: every vector was dense.)
 pub fn encode_point(p: &StoredPoint) -> Result<Vec<u8>> {
     let floats: usize = p
         .vectors
         .iter()
-        .map(|(n, v)| n.len() + 6 + v.len() * 4)
+        .map(|(n, v)| {
+            n.len()
+                + 11
+                + match v {
+                    Vector::Dense(d) => d.len() * 4,
+                    Vector::Multi(m) => m.iter().map(|d| d.len() * 4).sum(),
+                    Vector::Sparse(s) => s.indices.len() * 8,
+                }
+        })
         .sum();
     let mut out = Vec::with_capacity(11 + floats + 64);
-    out.push(FORMAT_VERSION);
+    out.push(POINT_FORMAT_VERSION);
     out.extend_from_slice(&p.version.to_le_bytes());
     let count =
         u16::try_from(p.vectors.len()).map_err(|_| Error::BadInput("too many vectors".into()))?;
@@ -79,9 +95,34 @@ pub fn encode_point(p: &StoredPoint) -> Result<Vec<u8>> {
         })?;
         out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        for x in v {
-            out.extend_from_slice(&x.to_le_bytes());
+        let floats = |out: &mut Vec<u8>, xs: &[f32]| {
+            for x in xs {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        };
+        match v {
+            Vector::Dense(d) => {
+                out.push(0);
+                out.extend_from_slice(&(d.len() as u32).to_le_bytes());
+                floats(&mut out, d);
+            }
+            Vector::Multi(m) => {
+                out.push(1);
+                let dim = m.first().map_or(0, Vec::len);
+                out.extend_from_slice(&(dim as u32).to_le_bytes());
+                out.extend_from_slice(&(m.len() as u32).to_le_bytes());
+                for d in m {
+                    floats(&mut out, d);
+                }
+            }
+            Vector::Sparse(s) => {
+                out.push(2);
+                out.extend_from_slice(&(s.indices.len() as u32).to_le_bytes());
+                for i in &s.indices {
+                    out.extend_from_slice(&i.to_le_bytes());
+                }
+                floats(&mut out, &s.values);
+            }
         }
     }
     serde_json::to_writer(&mut out, &p.payload)
@@ -113,6 +154,14 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    fn floats(&mut self, n: usize) -> Result<Vec<f32>> {
+        let raw = self.take(n.checked_mul(4).ok_or_else(|| corrupt("vector too long"))?)?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
     fn u64(&mut self) -> Result<u64> {
         let b = self.take(8)?;
         let mut a = [0u8; 8];
@@ -124,9 +173,10 @@ impl<'a> Reader<'a> {
 pub fn decode_point(bytes: &[u8]) -> Result<StoredPoint> {
     let mut r = Reader { bytes };
     let version_byte = r.take(1)?[0];
-    if version_byte != FORMAT_VERSION {
+    if version_byte != 1 && version_byte != POINT_FORMAT_VERSION {
         return Err(corrupt(&format!(
-            "point value has format version {version_byte}, this build reads {FORMAT_VERSION}"
+            "point value has format version {version_byte}, this build reads 1 and \
+             {POINT_FORMAT_VERSION}"
         )));
     }
     let version = r.u64()?;
@@ -137,15 +187,35 @@ pub fn decode_point(bytes: &[u8]) -> Result<StoredPoint> {
         let name = std::str::from_utf8(r.take(len)?)
             .map_err(|_| corrupt("vector name is not UTF-8"))?
             .to_string();
-        let dim = r.u32()? as usize;
-        let raw = r.take(
-            dim.checked_mul(4)
-                .ok_or_else(|| corrupt("vector too long"))?,
-        )?;
-        let v = raw
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let kind = if version_byte == 1 { 0 } else { r.take(1)?[0] };
+        let v = match kind {
+            0 => {
+                let dim = r.u32()? as usize;
+                Vector::Dense(r.floats(dim)?)
+            }
+            1 => {
+                let dim = r.u32()? as usize;
+                let count = r.u32()? as usize;
+                let mut m = Vec::with_capacity(count.min(1 << 16));
+                for _ in 0..count {
+                    m.push(r.floats(dim)?);
+                }
+                Vector::Multi(m)
+            }
+            2 => {
+                let n = r.u32()? as usize;
+                let raw = r.take(n.checked_mul(4).ok_or_else(|| corrupt("vector too long"))?)?;
+                let indices = raw
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
+                Vector::Sparse(SparseVector {
+                    indices,
+                    values: r.floats(n)?,
+                })
+            }
+            k => return Err(corrupt(&format!("unknown vector kind {k}"))),
+        };
         vectors.push((name, v));
     }
     let payload: Payload =
@@ -187,10 +257,38 @@ mod tests {
         payload.insert("city".into(), "Berlin".into());
         let p = StoredPoint {
             version: 7,
-            vectors: vec![("".into(), vec![0.5, -1.0]), ("img".into(), vec![3.0])],
+            vectors: vec![
+                ("".into(), Vector::Dense(vec![0.5, -1.0])),
+                ("img".into(), Vector::Dense(vec![3.0])),
+                (
+                    "colbert".into(),
+                    Vector::Multi(vec![vec![1.0, 2.0], vec![3.0, 4.0]]),
+                ),
+                (
+                    "text".into(),
+                    Vector::Sparse(SparseVector {
+                        indices: vec![3, 70000],
+                        values: vec![0.25, -2.0],
+                    }),
+                ),
+            ],
             payload,
         };
         assert_eq!(decode_point(&encode_point(&p).unwrap()).unwrap(), p);
+    }
+
+    #[test]
+    fn format_1_points_still_read() {
+        // version 1 | op 5 | one vector "" of dim 1 = 2.0 | payload {}
+        let mut bytes = vec![1];
+        bytes.extend_from_slice(&5u64.to_le_bytes());
+        bytes.extend_from_slice(&1u16.to_le_bytes());
+        bytes.extend_from_slice(&0u16.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&2.0f32.to_le_bytes());
+        bytes.extend_from_slice(b"{}");
+        let p = decode_point(&bytes).unwrap();
+        assert_eq!(p.vectors, vec![("".into(), Vector::Dense(vec![2.0]))]);
     }
 
     #[test]

@@ -303,7 +303,10 @@ mod tests {
                 tokio::spawn(async move {
                     let point = StoredPoint {
                         version: i,
-                        vectors: vec![(String::new(), vec![i as f32])],
+                        vectors: vec![(
+                            String::new(),
+                            crate::model::vectors::Vector::Dense(vec![i as f32]),
+                        )],
                         payload: Payload::new(),
                     };
                     storage

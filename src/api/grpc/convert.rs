@@ -27,9 +27,7 @@ use crate::model::json_path::JsonPath;
 use crate::model::order_by::OrderValue;
 use crate::model::query::{PayloadSelector, WithPayloadInterface, WithVector};
 use crate::model::results::{Record, ScoredPoint, UpdateResult, UpdateStatus};
-use crate::model::vectors::{
-    DEFAULT_VECTOR, SparseVector, VectorInput, VectorOutput, VectorStruct,
-};
+use crate::model::vectors::{DEFAULT_VECTOR, SparseVector, Vector, VectorOutput, VectorStruct};
 use crate::model::{Payload, PointId};
 
 // ---- point ids ------------------------------------------------------------------------------
@@ -342,28 +340,28 @@ pub fn with_vectors(s: Option<proto::WithVectorsSelector>) -> Option<WithVector>
 // ---- vectors --------------------------------------------------------------------------------
 
 /// One proto vector as the model's vector input (the oneof if set, else the deprecated fields).
-pub fn vector_input(v: proto::Vector) -> Result<VectorInput> {
+pub fn vector_input(v: proto::Vector) -> Result<Vector> {
     use proto::vector::Vector as V;
     #[allow(deprecated)]
     let (data, indices, count) = (v.data, v.indices, v.vectors_count);
     match v.vector {
-        Some(V::Dense(d)) => Ok(VectorInput::Dense(d.data)),
-        Some(V::Sparse(s)) => Ok(VectorInput::Sparse(SparseVector {
+        Some(V::Dense(d)) => Ok(Vector::Dense(d.data)),
+        Some(V::Sparse(s)) => Ok(Vector::Sparse(SparseVector {
             indices: s.indices,
             values: s.values,
         })),
-        Some(V::MultiDense(m)) => Ok(VectorInput::Multi(
+        Some(V::MultiDense(m)) => Ok(Vector::Multi(
             m.vectors.into_iter().map(|d| d.data).collect(),
         )),
         Some(V::Document(_)) | Some(V::Image(_)) | Some(V::Object(_)) => Err(Error::BadRequest(
             "inference (document, image and object vectors) is not supported by Quiver".into(),
         )),
         None => match (indices, count) {
-            (Some(indices), _) => Ok(VectorInput::Sparse(SparseVector {
+            (Some(indices), _) => Ok(Vector::Sparse(SparseVector {
                 indices: indices.data,
                 values: data,
             })),
-            (None, Some(n)) if n > 0 && data.len() % n as usize == 0 => Ok(VectorInput::Multi(
+            (None, Some(n)) if n > 0 && data.len() % n as usize == 0 => Ok(Vector::Multi(
                 data.chunks(data.len() / n as usize)
                     .map(<[f32]>::to_vec)
                     .collect(),
@@ -372,7 +370,7 @@ pub fn vector_input(v: proto::Vector) -> Result<VectorInput> {
                 "multi-vector of {} values cannot split into {n} equal vectors",
                 data.len()
             ))),
-            (None, None) => Ok(VectorInput::Dense(data)),
+            (None, None) => Ok(Vector::Dense(data)),
         },
     }
 }
@@ -382,9 +380,9 @@ pub fn vector_struct(v: Option<proto::Vectors>) -> Result<VectorStruct> {
     use proto::vectors::VectorsOptions as V;
     match v.and_then(|v| v.vectors_options) {
         Some(V::Vector(v)) => match vector_input(v)? {
-            VectorInput::Dense(d) => Ok(VectorStruct::Single(d)),
-            VectorInput::Multi(m) => Ok(VectorStruct::MultiDense(m)),
-            sparse @ VectorInput::Sparse(_) => Ok(VectorStruct::Named(BTreeMap::from([(
+            Vector::Dense(d) => Ok(VectorStruct::Single(d)),
+            Vector::Multi(m) => Ok(VectorStruct::MultiDense(m)),
+            sparse @ Vector::Sparse(_) => Ok(VectorStruct::Named(BTreeMap::from([(
                 DEFAULT_VECTOR.to_string(),
                 sparse,
             )]))),
@@ -400,15 +398,25 @@ pub fn vector_struct(v: Option<proto::Vectors>) -> Result<VectorStruct> {
     }
 }
 
-fn dense_out(data: &[f32]) -> proto::VectorOutput {
+/// One vector as proto: the oneof case of its kind, the deprecated fields left empty.
+fn vector_out(v: &Vector) -> proto::VectorOutput {
+    use proto::vector_output::Vector as V;
+    let dense = |d: &[f32]| proto::DenseVector { data: d.to_vec() };
     #[allow(deprecated)]
     proto::VectorOutput {
         data: Vec::new(),
         indices: None,
         vectors_count: None,
-        vector: Some(proto::vector_output::Vector::Dense(proto::DenseVector {
-            data: data.to_vec(),
-        })),
+        vector: Some(match v {
+            Vector::Dense(d) => V::Dense(dense(d)),
+            Vector::Multi(m) => V::MultiDense(proto::MultiDenseVector {
+                vectors: m.iter().map(|d| dense(d)).collect(),
+            }),
+            Vector::Sparse(s) => V::Sparse(proto::SparseVector {
+                values: s.values.clone(),
+                indices: s.indices.clone(),
+            }),
+        }),
     }
 }
 
@@ -416,9 +424,12 @@ pub fn vectors_out(v: &VectorOutput) -> proto::VectorsOutput {
     use proto::vectors_output::VectorsOptions as V;
     proto::VectorsOutput {
         vectors_options: Some(match v {
-            VectorOutput::Single(d) => V::Vector(dense_out(d)),
+            VectorOutput::Single(d) => V::Vector(vector_out(d)),
             VectorOutput::Named(map) => V::Vectors(proto::NamedVectorsOutput {
-                vectors: map.iter().map(|(k, d)| (k.clone(), dense_out(d))).collect(),
+                vectors: map
+                    .iter()
+                    .map(|(k, d)| (k.clone(), vector_out(d)))
+                    .collect(),
             }),
         }),
     }
@@ -545,7 +556,7 @@ mod tests {
         };
         assert_eq!(
             vector_input(sparse).unwrap(),
-            VectorInput::Sparse(SparseVector {
+            Vector::Sparse(SparseVector {
                 indices: vec![3, 7],
                 values: vec![0.5, 0.25]
             })
@@ -557,16 +568,13 @@ mod tests {
         };
         assert_eq!(
             vector_input(multi).unwrap(),
-            VectorInput::Multi(vec![vec![1.0, 2.0], vec![3.0, 4.0]])
+            Vector::Multi(vec![vec![1.0, 2.0], vec![3.0, 4.0]])
         );
         let dense = proto::Vector {
             data: vec![1.0, 2.0],
             ..Default::default()
         };
-        assert_eq!(
-            vector_input(dense).unwrap(),
-            VectorInput::Dense(vec![1.0, 2.0])
-        );
+        assert_eq!(vector_input(dense).unwrap(), Vector::Dense(vec![1.0, 2.0]));
     }
 
     #[test]

@@ -11,10 +11,12 @@ use crate::error::{Error, Result};
 use crate::model::collection::{
     AliasDescription, AliasOperation, CollectionConfig, CollectionInfo, CollectionParamsDiff,
     CollectionStatus, CreateCollection, HnswConfig, HnswConfigDiff, OptimizersConfig,
-    OptimizersConfigDiff, UpdateCollection, VectorParams, VectorParamsDiff, VectorsConfig,
-    WalConfig, WalConfigDiff,
+    OptimizersConfigDiff, SparseIndexParams, SparseVectorParams, SparseVectorsConfig,
+    UpdateCollection, VectorParams, VectorParamsDiff, VectorsConfig, WalConfig, WalConfigDiff,
 };
-use crate::model::vectors::{DEFAULT_VECTOR, Datatype, Distance};
+use crate::model::vectors::{
+    DEFAULT_VECTOR, Datatype, Distance, Modifier, MultiVectorComparator, MultiVectorConfig,
+};
 
 fn usize_from(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
@@ -171,11 +173,14 @@ fn vector_params(p: proto::VectorParams) -> Result<VectorParams> {
         quantization_config: p.quantization_config.and_then(quantization_json),
         on_disk,
         datatype: datatype(p.datatype)?,
-        multivector_config: p
-            .multivector_config
-            .map(|_| json!({ "comparator": "max_sim" })),
+        multivector_config: p.multivector_config.map(|_| MAX_SIM),
     })
 }
+
+/// `max_sim` is the only comparator a multivector can have.
+const MAX_SIM: MultiVectorConfig = MultiVectorConfig {
+    comparator: MultiVectorComparator::MaxSim,
+};
 
 fn vectors_config(v: Option<proto::VectorsConfig>) -> Result<Option<VectorsConfig>> {
     use proto::vectors_config::Config;
@@ -191,12 +196,59 @@ fn vectors_config(v: Option<proto::VectorsConfig>) -> Result<Option<VectorsConfi
     })
 }
 
-/// Sparse vector names as JSON (Quiver refuses any, through the REST path's check).
-fn sparse_json(s: Option<proto::SparseVectorConfig>) -> Option<Json> {
-    let s = s?;
-    Some(Json::Object(
-        s.map.into_keys().map(|k| (k, json!({}))).collect(),
+fn sparse_params(p: proto::SparseVectorParams) -> Result<SparseVectorParams> {
+    #[allow(deprecated)]
+    let index = p
+        .index
+        .map(|i| {
+            Ok::<_, Error>(SparseIndexParams {
+                full_scan_threshold: i.full_scan_threshold.map(|t| t as usize),
+                on_disk: i.on_disk,
+                datatype: datatype(i.datatype)?,
+            })
+        })
+        .transpose()?;
+    let modifier = match p.modifier.map(proto::Modifier::try_from) {
+        None => None,
+        Some(Ok(proto::Modifier::None)) => Some(Modifier::None),
+        Some(Ok(proto::Modifier::Idf)) => Some(Modifier::Idf),
+        Some(Err(_)) => {
+            return Err(Error::InvalidMessage(
+                "Unknown sparse vector modifier".into(),
+            ));
+        }
+    };
+    Ok(SparseVectorParams { index, modifier })
+}
+
+fn sparse_config(s: Option<proto::SparseVectorConfig>) -> Result<Option<SparseVectorsConfig>> {
+    let Some(s) = s else {
+        return Ok(None);
+    };
+    Ok(Some(
+        s.map
+            .into_iter()
+            .map(|(k, p)| Ok((k, sparse_params(p)?)))
+            .collect::<Result<_>>()?,
     ))
+}
+
+fn sparse_params_out(p: &SparseVectorParams) -> proto::SparseVectorParams {
+    #[allow(deprecated)]
+    proto::SparseVectorParams {
+        index: p.index.as_ref().map(|i| proto::SparseIndexConfig {
+            full_scan_threshold: i.full_scan_threshold.map(|t| t as u64),
+            on_disk: i.on_disk,
+            datatype: i.datatype.map(datatype_out),
+            memory: None,
+        }),
+        modifier: p.modifier.map(|m| {
+            (match m {
+                Modifier::None => proto::Modifier::None,
+                Modifier::Idf => proto::Modifier::Idf,
+            }) as i32
+        }),
+    }
 }
 
 macro_rules! strict_mode_fields {
@@ -247,7 +299,7 @@ pub fn create(r: proto::CreateCollection) -> Result<(String, CreateCollection)> 
     let on_disk_payload = r.on_disk_payload;
     let body = CreateCollection {
         vectors: vectors_config(r.vectors_config)?,
-        sparse_vectors: sparse_json(r.sparse_vectors_config),
+        sparse_vectors: sparse_config(r.sparse_vectors_config)?,
         shard_number: r.shard_number,
         replication_factor: r.replication_factor,
         write_consistency_factor: r.write_consistency_factor,
@@ -305,7 +357,7 @@ pub fn update(r: proto::UpdateCollection) -> Result<(String, UpdateCollection)> 
         quantization_config: r
             .quantization_config
             .map(|q| quantization_diff_json(q).unwrap_or(Json::Null)),
-        sparse_vectors: sparse_json(r.sparse_vectors_config),
+        sparse_vectors: sparse_config(r.sparse_vectors_config)?,
         strict_mode_config: r.strict_mode_config.map(strict_mode_json),
         metadata: (!r.metadata.is_empty())
             .then(|| json_map(r.metadata))
@@ -474,7 +526,9 @@ fn vector_params_out(p: &VectorParams) -> proto::VectorParams {
         quantization_config: p.quantization_config.as_ref().and_then(quantization_out),
         on_disk: p.on_disk,
         datatype: p.datatype.map(datatype_out),
-        multivector_config: None,
+        multivector_config: p.multivector_config.map(|_| proto::MultiVectorConfig {
+            comparator: proto::MultiVectorComparator::MaxSim as i32,
+        }),
         memory: None,
     }
 }
@@ -504,7 +558,14 @@ fn config_out(c: &CollectionConfig) -> proto::CollectionConfig {
         write_consistency_factor: Some(c.params.write_consistency_factor),
         read_fan_out_factor: None,
         sharding_method: None,
-        sparse_vectors_config: None,
+        sparse_vectors_config: c.params.sparse_vectors.as_ref().map(|s| {
+            proto::SparseVectorConfig {
+                map: s
+                    .iter()
+                    .map(|(k, p)| (k.clone(), sparse_params_out(p)))
+                    .collect(),
+            }
+        }),
         read_fan_out_delay_ms: None,
         payload: None,
         id_tracker: None,
@@ -566,12 +627,18 @@ pub fn vector_name_config(
         Some(C::DenseConfig(d)) => Ok(VectorNameConfig::Dense(DenseVectorNameConfig {
             size: d.size,
             distance: distance(d.distance)?,
-            multivector_config: d
-                .multivector_config
-                .map(|_| serde_json::json!({ "comparator": "max_sim" })),
+            multivector_config: d.multivector_config.map(|_| MAX_SIM),
             datatype: datatype(d.datatype)?,
         })),
-        Some(C::SparseConfig(_)) => Ok(VectorNameConfig::Sparse(Json::Null)),
+        Some(C::SparseConfig(p)) => Ok(VectorNameConfig::Sparse(sparse_params(
+            proto::SparseVectorParams {
+                index: p.datatype.map(|d| proto::SparseIndexConfig {
+                    datatype: Some(d),
+                    ..Default::default()
+                }),
+                modifier: p.modifier,
+            },
+        )?)),
         None => Err(Error::InvalidMessage(
             "vector_config is not specified".into(),
         )),

@@ -17,29 +17,20 @@ use crate::model::legacy::{
     DiscoverRequest, LookupLocation, PointGroup, QueryGroupsRequest, RecommendGroupsRequest,
     RecommendRequest, SearchGroupsRequest, WithLookupInterface,
 };
-use crate::model::vectors::VectorInput;
 
 fn id_json(id: proto::PointId) -> Result<Json> {
     let id: PointId = crate::api::grpc::convert::point_id(Some(id))?;
     serde_json::to_value(id).map_err(|e| Error::Internal(e.to_string()))
 }
 
-fn dense_json(v: proto::Vector) -> Result<Json> {
-    match vector_input(v)? {
-        VectorInput::Dense(d) => Ok(json!(d)),
-        VectorInput::Multi(_) => Err(Error::BadInput(
-            "multi-vectors are not supported by Quiver yet".into(),
-        )),
-        VectorInput::Sparse(_) => Err(Error::BadInput(
-            "sparse vectors are not supported by Quiver yet".into(),
-        )),
-    }
+fn vector_json(v: proto::Vector) -> Result<Json> {
+    serde_json::to_value(vector_input(v)?).map_err(|e| Error::Internal(e.to_string()))
 }
 
 fn examples(ids: Vec<proto::PointId>, vectors: Vec<proto::Vector>) -> Result<Vec<Json>> {
     let mut out = ids.into_iter().map(id_json).collect::<Result<Vec<_>>>()?;
     for v in vectors {
-        out.push(dense_json(v)?);
+        out.push(vector_json(v)?);
     }
     Ok(out)
 }
@@ -113,7 +104,7 @@ fn example_json(e: Option<proto::VectorExample>, what: &str) -> Result<Json> {
     use proto::vector_example::Example as E;
     match e.and_then(|e| e.example) {
         Some(E::Id(id)) => id_json(id),
-        Some(E::Vector(v)) => dense_json(v),
+        Some(E::Vector(v)) => vector_json(v),
         None => Err(Error::InvalidMessage(format!("{what} is not specified"))),
     }
 }

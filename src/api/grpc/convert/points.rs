@@ -18,7 +18,7 @@ use crate::model::query::{
     CountRequest, NamedVectorStruct, PointRequest, QueryRequest, ScrollRequest, SearchParams,
     SearchRequest,
 };
-use crate::model::vectors::{SparseVector, VectorInput};
+use crate::model::vectors::{SparseVector, Vector};
 
 pub(crate) fn usize_from(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
@@ -229,14 +229,14 @@ pub(crate) fn named_vector(
     match (vector_name, sparse_indices) {
         (name, Some(indices)) => NamedVectorStruct::Named {
             name: name.unwrap_or_default(),
-            vector: VectorInput::Sparse(SparseVector {
+            vector: Vector::Sparse(SparseVector {
                 indices: indices.data,
                 values: vector,
             }),
         },
         (Some(name), None) if !name.is_empty() => NamedVectorStruct::Named {
             name,
-            vector: VectorInput::Dense(vector),
+            vector: Vector::Dense(vector),
         },
         _ => NamedVectorStruct::Default(vector),
     }
@@ -522,7 +522,7 @@ fn vector_input_json(v: proto::VectorInput) -> Result<Json> {
         Some(V::Document(_)) | Some(V::Image(_)) | Some(V::Object(_)) => Err(Error::BadRequest(
             "inference (document, image and object vectors) is not supported by Quiver".into(),
         )),
-        None => Err(Error::InvalidMessage("VectorInput is not specified".into())),
+        None => Err(Error::InvalidMessage("Vector is not specified".into())),
     }
 }
 
