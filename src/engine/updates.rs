@@ -134,11 +134,6 @@ pub(crate) fn prepare_vector(params: &CollectionParams, name: &str, v: &mut Vect
             "Not existing vector name error: {name}"
         )));
     };
-    let shown = if name.is_empty() {
-        "the unnamed vector"
-    } else {
-        name
-    };
     match (kind, v) {
         (VectorKind::Dense(p), Vector::Dense(d)) => {
             if d.len() != p.size as usize {
@@ -157,16 +152,16 @@ pub(crate) fn prepare_vector(params: &CollectionParams, name: &str, v: &mut Vect
         (VectorKind::Sparse(_), Vector::Sparse(s)) => {
             *s = std::mem::take(s).sorted();
         }
-        (kind, v) => {
-            let expected = match kind {
-                VectorKind::Dense(_) => "dense",
-                VectorKind::Multi(_) => "multi-dense",
-                VectorKind::Sparse(_) => "sparse",
-            };
-            return Err(Error::BadInput(format!(
-                "{shown} is a {expected} vector, got a {} vector",
-                v.kind()
-            )));
+        // Qdrant's words for a vector of the wrong kind.
+        (VectorKind::Sparse(_), _) | (_, Vector::Sparse(_)) => {
+            return Err(Error::BadInput(
+                "Conversion between sparse and regular vectors failed".into(),
+            ));
+        }
+        _ => {
+            return Err(Error::BadInput(
+                "Conversion between multi and regular vectors failed".into(),
+            ));
         }
     }
     Ok(())

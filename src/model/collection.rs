@@ -157,9 +157,142 @@ impl VectorsConfig {
             if let Some(h) = &p.hnsw_config {
                 h.validate()?;
             }
+            if let Some(q) = &p.quantization_config {
+                let path = path.trim_end_matches(".size");
+                validate_quantization(q, &format!("{path}.quantization_config"), false)?;
+            }
         }
         Ok(())
     }
+}
+
+/// Checks a quantization config as Qdrant's schema does: one of `scalar` (`type: int8`,
+/// `quantile` in 0.5..=1), `product` (`compression` x4..x64), `binary` (`encoding`,
+/// `query_encoding`) or `turbo` (`bits`), each with `always_ram`; in an update also the string
+/// `"Disabled"`. Unknown shapes are format errors (400), out-of-range values validation errors.
+pub(crate) fn validate_quantization(q: &Value, path: &str, allow_disabled: bool) -> Result<()> {
+    if allow_disabled && q.as_str() == Some("Disabled") {
+        return Ok(());
+    }
+    let parsed: Quantization = serde_json::from_value(q.clone())
+        .map_err(|e| Error::Format(format!("{path}: not a valid quantization config: {e}")))?;
+    if let Quantization::Scalar(ScalarQuantization {
+        quantile: Some(quantile),
+        ..
+    }) = parsed
+        && !(0.5..=1.0).contains(&quantile)
+    {
+        return Err(Error::validation(
+            &format!("{path}.scalar.quantile"),
+            &format!("value {quantile} invalid, must be from 0.5 to 1"),
+        ));
+    }
+    Ok(())
+}
+
+/// The quantization config as Qdrant's schema defines it, parsed only to check its shape (the
+/// config is kept and reported as the client sent it).
+mod quantization_schema {
+    #![allow(dead_code)]
+
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case", deny_unknown_fields)]
+    pub(super) enum Quantization {
+        Scalar(ScalarQuantization),
+        Product(ProductQuantization),
+        Binary(BinaryQuantization),
+        Turbo(TurboQuantization),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct ScalarQuantization {
+        r#type: ScalarType,
+        #[serde(default)]
+        pub quantile: Option<f64>,
+        #[serde(default)]
+        always_ram: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub(super) enum ScalarType {
+        Int8,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct ProductQuantization {
+        compression: CompressionRatio,
+        #[serde(default)]
+        always_ram: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    pub(super) enum CompressionRatio {
+        X4,
+        X8,
+        X16,
+        X32,
+        X64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct BinaryQuantization {
+        #[serde(default)]
+        always_ram: Option<bool>,
+        #[serde(default)]
+        encoding: Option<BinaryEncoding>,
+        #[serde(default)]
+        query_encoding: Option<BinaryQueryEncoding>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub(super) enum BinaryEncoding {
+        OneBit,
+        TwoBits,
+        OneAndHalfBits,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub(super) enum BinaryQueryEncoding {
+        Default,
+        Binary,
+        Scalar4bits,
+        Scalar8bits,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct TurboQuantization {
+        #[serde(default)]
+        always_ram: Option<bool>,
+        #[serde(default)]
+        bits: Option<TurboBits>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub(super) enum TurboBits {
+        Bits1,
+        #[serde(rename = "bits1_5")]
+        Bits1Half,
+        Bits2,
+        Bits4,
+    }
+}
+
+use quantization_schema::{Quantization, ScalarQuantization};
+
+/// A quantization change of an update: `null` and `"Disabled"` remove it.
+fn quantization_change(q: &Value) -> Option<Value> {
+    Some(q.clone()).filter(|v| !v.is_null() && v.as_str() != Some("Disabled"))
 }
 
 /// HNSW parameters with every value resolved.
@@ -484,6 +617,9 @@ impl CreateCollection {
     pub fn resolve(self, defaults: &CollectionDefaults) -> Result<CollectionConfig> {
         let vectors = self.vectors.unwrap_or_default();
         vectors.validate()?;
+        if let Some(q) = self.quantization_config.as_ref().filter(|q| !q.is_null()) {
+            validate_quantization(q, "quantization_config", false)?;
+        }
         let sparse_vectors = self.sparse_vectors.filter(|s| !s.is_empty());
         if let Some(sparse) = &sparse_vectors {
             check_sparse_names(&vectors, sparse)?;
@@ -598,7 +734,14 @@ impl UpdateCollection {
                         .merge(h);
                 }
                 if let Some(q) = &diff.quantization_config {
-                    params.quantization_config = Some(q.clone()).filter(|v| !v.is_null());
+                    if !q.is_null() {
+                        validate_quantization(
+                            q,
+                            &format!("vectors.{name}.quantization_config"),
+                            true,
+                        )?;
+                    }
+                    params.quantization_config = quantization_change(q);
                 }
                 if diff.on_disk.is_some() {
                     params.on_disk = diff.on_disk;
@@ -622,7 +765,10 @@ impl UpdateCollection {
             params.on_disk_payload = p.on_disk_payload.unwrap_or(params.on_disk_payload);
         }
         if let Some(q) = &self.quantization_config {
-            next.quantization_config = Some(q.clone()).filter(|v| !v.is_null());
+            if !q.is_null() {
+                validate_quantization(q, "quantization_config", true)?;
+            }
+            next.quantization_config = quantization_change(q);
         }
         if let Some(changes) = &self.sparse_vectors {
             for (name, diff) in changes {
