@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use parking_lot::RwLock;
 
 use crate::engine::indexing::Graphs;
+use crate::engine::payload_index::PayloadIndexes;
 
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
@@ -39,6 +40,8 @@ pub(crate) struct State {
     pub next_op: u64,
     /// Indexed payload fields (`payload_index.rs`).
     pub payload_index: PayloadIndexRegistry,
+    /// The index structures of those fields (`payload_index.rs`).
+    pub payload_indexes: PayloadIndexes,
     /// HNSW graphs by vector name (`indexing.rs`).
     pub graphs: Graphs,
 }
@@ -54,6 +57,7 @@ impl Collection {
                 points,
                 next_op: 0,
                 payload_index: PayloadIndexRegistry::new(),
+                payload_indexes: PayloadIndexes::default(),
                 graphs: Graphs::new(),
             }),
             storage,
@@ -72,6 +76,7 @@ impl Collection {
                 let vectors = p.vectors.into_iter().collect();
                 state.points.insert(id, &vectors, p.payload, p.version);
             }
+            state.rebuild_payload_indexes();
         }
         collection
     }

@@ -335,6 +335,7 @@ mod tests {
             points: points.clone(),
             next_op: 0,
             payload_index: Default::default(),
+            payload_indexes: Default::default(),
             graphs: Default::default(),
         };
         let run = Run {

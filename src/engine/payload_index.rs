@@ -1,21 +1,30 @@
-//! The payload index registry of a collection: which payload keys are indexed, as what.
+//! The payload indexes of a collection: the registry of which keys are indexed as what, and the
+//! index structures built from it.
 //!
-//! No index structure exists yet (filters scan payloads); the registry is what Qdrant makes
-//! observable: `payload_schema` in collection info, and the index checks of `order_by` and
-//! facets. An index change is an operation like a point write: it takes the next operation
-//! number, is persisted with it in one batch before the in-memory registry changes, and with
-//! `wait` is flushed before it is acknowledged.
+//! The registry is what Qdrant makes observable: `payload_schema` in collection info, and the
+//! index checks of `order_by` and facets. An index change is an operation like a point write: it
+//! takes the next operation number, is persisted with it in one batch before the in-memory
+//! registry changes, and with `wait` is flushed before it is acknowledged.
+//!
+//! The structures ([`PayloadIndexes`], one [`FieldIndex`] per key) live only in memory: they are
+//! built when a collection loads or an index is created, grow with every write, and are rebuilt
+//! when the point table is compacted or stale entries outnumber the points.
+//! [`State::filter_candidates`] turns a filter into a superset of the offsets it can accept —
+//! the filter's cardinality estimate, and the points to score when that is small.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::engine::collection::{Collection, State};
+use crate::engine::points::PointTable;
 use crate::error::Result;
-use crate::model::Payload;
+use crate::index::payload::FieldIndex;
+use crate::model::filter::{Condition, FieldCondition, Filter};
 use crate::model::json_path::JsonPath;
 use crate::model::payload_index::{PayloadFieldSchema, PayloadIndexInfo, PayloadSchemaType};
 use crate::model::results::{UpdateResult, UpdateStatus};
+use crate::model::{Payload, PointId};
 
 impl Collection {
     /// Indexes `field` as `schema`, replacing any index the field had.
@@ -53,6 +62,7 @@ impl Collection {
                 .write_payload_index(self.uid, &next, operation_id + 1)?;
             state.payload_index = next;
             state.next_op = operation_id + 1;
+            state.rebuild_payload_indexes();
             operation_id
         };
         let status = if wait {
@@ -68,7 +78,126 @@ impl Collection {
     }
 }
 
+/// The index structures of one collection, by key (as the registry spells it).
+#[derive(Default)]
+pub(crate) struct PayloadIndexes {
+    fields: BTreeMap<String, FieldIndex>,
+    /// Entries added since the last build (some of them stale).
+    added: usize,
+}
+
+impl PayloadIndexes {
+    fn build(
+        registry: &crate::model::payload_index::PayloadIndexRegistry,
+        points: &PointTable,
+    ) -> Self {
+        let mut fields = BTreeMap::new();
+        for (key, schema) in registry {
+            let Ok(path) = JsonPath::parse(key) else {
+                continue;
+            };
+            let mut index = FieldIndex::new(path, schema.data_type());
+            for (_, offset) in points.iter_from(None) {
+                index.add(offset, points.payload(offset));
+            }
+            fields.insert(key.clone(), index);
+        }
+        PayloadIndexes { fields, added: 0 }
+    }
+}
+
 impl State {
+    /// Builds the index structures afresh from the registry and the live points.
+    pub(crate) fn rebuild_payload_indexes(&mut self) {
+        self.payload_indexes = PayloadIndexes::build(&self.payload_index, &self.points);
+    }
+
+    /// Adds the current payloads of `ids` to the indexes after a write; rebuilds them instead
+    /// when the table was renumbered or stale entries have piled up.
+    pub(crate) fn index_written(&mut self, ids: impl Iterator<Item = PointId>, renumbered: bool) {
+        if self.payload_indexes.fields.is_empty() {
+            return;
+        }
+        if renumbered || self.payload_indexes.added > self.points.len() + 1000 {
+            self.rebuild_payload_indexes();
+            return;
+        }
+        for id in ids {
+            let Some(offset) = self.points.offset(&id) else {
+                continue;
+            };
+            for index in self.payload_indexes.fields.values_mut() {
+                index.add(offset, self.points.payload(offset));
+            }
+            self.payload_indexes.added += 1;
+        }
+    }
+
+    /// A superset of the offsets `filter` can accept, when payload indexes (or `has_id`) bound
+    /// it; `None` when only a scan can tell. Offsets may be dead or no longer match: callers
+    /// evaluate the filter on each.
+    pub(crate) fn filter_candidates(&self, filter: &Filter) -> Option<Vec<u32>> {
+        let mut best: Option<Vec<u32>> = None;
+        for condition in filter.must.iter().flatten() {
+            if let Some(found) = self.condition_candidates(condition)
+                && best.as_ref().is_none_or(|b| found.len() < b.len())
+            {
+                best = Some(found);
+            }
+        }
+        if best.is_none()
+            && let Some(should) = &filter.should
+        {
+            // At least one must hold: the union bounds the filter when every one is bounded.
+            let mut union = Vec::new();
+            for condition in should {
+                union.extend(self.condition_candidates(condition)?);
+            }
+            union.sort_unstable();
+            union.dedup();
+            best = Some(union);
+        }
+        best
+    }
+
+    fn condition_candidates(&self, condition: &Condition) -> Option<Vec<u32>> {
+        match condition {
+            Condition::Field(field) => self.field_candidates(field),
+            Condition::HasId(c) => {
+                let mut offsets: Vec<u32> = c
+                    .has_id
+                    .iter()
+                    .filter_map(|id| self.points.offset(id))
+                    .collect();
+                offsets.sort_unstable();
+                Some(offsets)
+            }
+            Condition::Filter(f) => self.filter_candidates(f),
+            _ => None,
+        }
+    }
+
+    /// Only a condition with a single `match` or `range` test is answered from an index (other
+    /// tests, and missing values, need the payload).
+    fn field_candidates(&self, field: &FieldCondition) -> Option<Vec<u32>> {
+        let index = self.payload_indexes.fields.get(&field.key.to_string())?;
+        let only_match = field.range.is_none();
+        let others = field.geo_bounding_box.is_some()
+            || field.geo_radius.is_some()
+            || field.geo_polygon.is_some()
+            || field.values_count.is_some()
+            || field.is_empty.is_some()
+            || field.is_null.is_some();
+        if others {
+            return None;
+        }
+        match (&field.r#match, &field.range) {
+            (Some(m), None) if only_match => index.matching(m),
+            (None, Some(r)) => index.in_range(r),
+            _ => None,
+        }
+    }
+
     /// The index declared for `key`, if any.
     pub(crate) fn field_index(&self, key: &JsonPath) -> Option<&PayloadFieldSchema> {
         self.payload_index.get(&key.to_string())

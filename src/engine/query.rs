@@ -45,6 +45,15 @@ use crate::model::vectors::{Distance, Vector};
 /// A score computed for the row at an offset (bigger is better).
 type RowScore<'a> = dyn Fn(u32) -> f32 + 'a;
 
+/// Which points a stage may return: `accept` decides; `restricted` says a filter or candidate
+/// set narrows them (so the planner should size them), `superset` bounds them when known.
+#[derive(Clone, Copy)]
+struct Admission<'a> {
+    accept: &'a dyn Fn(u32) -> bool,
+    restricted: bool,
+    superset: Option<&'a [u32]>,
+}
+
 /// One ranked point of a stage: its offset in the point table and its score.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Hit {
@@ -343,8 +352,18 @@ impl Run<'_> {
                 Some(q)
             }
         };
-        // A filter or a candidate set may leave few points: the planner in `nearest` counts them.
+        // A filter or a candidate set may leave few points: the planner in `nearest` counts them,
+        // within a superset of what they accept when one is known.
         let restricted = filter.is_some() || candidates.is_some();
+        let superset: Option<Vec<u32>> = match (candidates, filter) {
+            (Some(c), _) => {
+                let mut c: Vec<u32> = c.iter().copied().collect();
+                c.sort_unstable();
+                Some(c)
+            }
+            (None, Some(f)) => self.state.filter_candidates(f),
+            (None, None) => None,
+        };
         let accept = |offset: u32| {
             points.is_live(offset)
                 && candidates.is_none_or(|c| c.contains(&offset))
@@ -358,6 +377,11 @@ impl Run<'_> {
                 .take(top)
                 .map(|(_, offset)| Hit::new(offset, 1.0))
                 .collect());
+        };
+        let admission = Admission {
+            accept: &accept,
+            restricted,
+            superset: superset.as_deref(),
         };
         let using = stage.using.as_str();
         let space = || Space::resolve(params, points, using);
@@ -381,7 +405,7 @@ impl Run<'_> {
             QueryKind::Nearest(v) => {
                 let space = space()?;
                 let probe = probe(&space, v)?;
-                self.nearest(stage, &space, probe, &accept, restricted, top)
+                self.nearest(stage, &space, probe, admission, top)
             }
             QueryKind::Recommend {
                 positive,
@@ -391,7 +415,7 @@ impl Run<'_> {
                 let space = space()?;
                 let target = space.average(vectors(positive), vectors(negative))?;
                 let probe = space.probe(params, using, target)?;
-                self.nearest(stage, &space, probe, &accept, restricted, top)
+                self.nearest(stage, &space, probe, admission, top)
             }
             QueryKind::Recommend {
                 positive,
@@ -495,10 +519,14 @@ impl Run<'_> {
         stage: &Stage,
         space: &Space<'_>,
         probe: Probe,
-        accept: &dyn Fn(u32) -> bool,
-        restricted: bool,
+        admission: Admission<'_>,
         top: usize,
     ) -> Result<Vec<Hit>> {
+        let Admission {
+            accept,
+            restricted,
+            superset,
+        } = admission;
         let points = self.points;
         let vector = match (space, &probe) {
             (Space::Dense { .. }, Probe::Dense(v)) => v,
@@ -562,31 +590,43 @@ impl Run<'_> {
                 .filter(|slot| slot.generation == points.generation())
                 .and_then(|slot| slot.index.as_deref())
         };
-        // The planner: when a filter leaves fewer vectors than `full_scan_threshold` (kB, as in
-        // Qdrant), scanning just those is cheaper and exact. Counting stops at the threshold.
+        // The planner. A filter's payload indexes (or `has_id`, or a prefetch's candidates) may
+        // bound the points it accepts: without a graph those are all that need scoring. With a
+        // graph, when the filter leaves fewer vectors than `full_scan_threshold` (kB, as in
+        // Qdrant), scanning just those is cheaper and exact; counting stops at the threshold
+        // and walks only the bounded points when there is a bound.
         let mut few: Option<Vec<u32>> = None;
-        let graph = graph.filter(|_| {
-            if !restricted {
-                return true;
+        let eligible = |offset: u32| store.get(offset).is_some() && accept(offset);
+        let graph = match (graph, superset) {
+            (None, Some(pool)) if restricted => {
+                few = Some(pool.iter().copied().filter(|&o| eligible(o)).collect());
+                None
             }
-            let threshold_kb = params
-                .hnsw_config
-                .as_ref()
-                .and_then(|h| h.full_scan_threshold)
-                .unwrap_or(self.config.hnsw_config.full_scan_threshold);
-            let limit = threshold_kb.saturating_mul(1024) / (params.size as usize * 4).max(1);
-            let mut matching = Vec::new();
-            for offset in 0..store.len() as u32 {
-                if store.get(offset).is_some() && accept(offset) {
+            (graph, _) => graph.filter(|_| {
+                if !restricted {
+                    return true;
+                }
+                let threshold_kb = params
+                    .hnsw_config
+                    .as_ref()
+                    .and_then(|h| h.full_scan_threshold)
+                    .unwrap_or(self.config.hnsw_config.full_scan_threshold);
+                let limit = threshold_kb.saturating_mul(1024) / (params.size as usize * 4).max(1);
+                let pool: Box<dyn Iterator<Item = u32>> = match superset {
+                    Some(pool) => Box::new(pool.iter().copied()),
+                    None => Box::new(0..store.len() as u32),
+                };
+                let mut matching = Vec::new();
+                for offset in pool.filter(|&o| eligible(o)) {
                     matching.push(offset);
                     if matching.len() > limit {
                         return true;
                     }
                 }
-            }
-            few = Some(matching);
-            false
-        });
+                few = Some(matching);
+                false
+            }),
+        };
         if let Some(matching) = few {
             // Score exactly the points the filter left, best first, ties by id.
             let mut hits: Vec<Hit> = matching

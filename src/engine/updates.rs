@@ -73,7 +73,10 @@ impl Collection {
                 return Err(e);
             }
             state.next_op = next_op;
+            let generation = state.points.generation();
             state.points.compact_if_needed();
+            let renumbered = state.points.generation() != generation;
+            state.index_written(changes.iter().map(|(id, _)| *id), renumbered);
             first_op
         };
         self.schedule_indexing();

@@ -11,6 +11,7 @@ pub mod exact;
 pub mod filter;
 pub mod hnsw;
 pub mod multi;
+pub mod payload;
 pub mod sparse;
 pub mod vector_store;
 
