@@ -351,3 +351,70 @@ async fn deleting_past_deleted_threshold_rebuilds_the_graph() {
     server.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn graphs_of_two_named_vectors_are_reused_together() {
+    let dir = data_dir("named");
+    let server = start(&dir).await;
+    let base = server.base.clone();
+    call(
+        &base,
+        "PUT",
+        &format!("/collections/{COLLECTION}"),
+        json!({
+            "vectors": {
+                "a": {"size": DIM, "distance": "Dot"},
+                "b": {"size": DIM, "distance": "Euclid"}
+            },
+            "optimizers_config": {"indexing_threshold": 1}
+        }),
+    )
+    .await;
+    // Every point has `a`, only even ids have `b`.
+    let mut rng = StdRng::seed_from_u64(3);
+    let points: Vec<Value> = (0..N)
+        .map(|id| {
+            let mut vector = json!({"a": random_vector(&mut rng)});
+            if id % 2 == 0 {
+                vector["b"] = json!(random_vector(&mut rng));
+            }
+            json!({"id": id, "vector": vector})
+        })
+        .collect();
+    call(
+        &base,
+        "PUT",
+        &format!("/collections/{COLLECTION}/points?wait=true"),
+        json!({ "points": points }),
+    )
+    .await;
+    let indexed = N + N / 2;
+    wait_indexed(&base, indexed).await;
+    // Points without `b` are not tombstones of its graph: it is not rebuilt over and over.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(builds(&base).await, 2);
+    let search_b = |base: String, q: Vec<f32>, exact: bool| async move {
+        call(
+            &base,
+            "POST",
+            &format!("/collections/{COLLECTION}/points/search"),
+            json!({"vector": {"name": "b", "vector": q}, "limit": 10, "params": {"exact": exact}}),
+        )
+        .await["result"]
+            .clone()
+    };
+    let q = queries()[0].clone();
+    let before = search_b(base.clone(), q.clone(), false).await;
+    server.stop();
+
+    let restarted = start(&dir).await;
+    let base = restarted.base.clone();
+    let info = info(&base).await;
+    assert_eq!(info["status"], "green", "{info}");
+    assert_eq!(info["indexed_vectors_count"], indexed);
+    assert_eq!(builds(&base).await, 0);
+    assert_eq!(search_b(base.clone(), q.clone(), false).await, before);
+    assert_eq!(search_b(base.clone(), q, true).await, before);
+    restarted.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}
