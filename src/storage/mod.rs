@@ -270,7 +270,8 @@ impl Storage {
     }
 
     /// The bytes of a graph file, `None` if there is none (or in memory). Leftovers of writes
-    /// that never finished are removed on the way.
+    /// that never finished are removed on the way, so call it only at start-up, before any
+    /// build of this collection can be writing one.
     pub fn read_graph_file(&self, uid: u64, vector: &str) -> Result<Option<Vec<u8>>> {
         let Some(disk) = &self.inner else {
             return Ok(None);
