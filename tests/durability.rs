@@ -3,63 +3,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-struct Running {
-    child: Child,
-    base: String,
-}
-
-async fn start(storage: &Path) -> Running {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
-        .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
-        // gRPC is not used here: any free port, so it can never clash with the REST port.
-        .env("QDRANT__SERVICE__GRPC_PORT", "0")
-        .env("QDRANT__STORAGE__STORAGE_PATH", storage)
-        .env("QDRANT__LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the quiver binary starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-            && r.status().is_success()
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "server did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Running { child, base }
-}
-
-async fn call(base: &str, method: &str, path: &str, body: Value) -> Value {
-    let client = reqwest::Client::new();
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let resp = client
-        .request(method, format!("{base}{path}"))
-        .json(&body)
-        .send()
-        .await
-        .expect("answered");
-    assert!(resp.status().is_success(), "{path}: {}", resp.status());
-    resp.json().await.expect("json")
-}
+use common::process::{call, free_port, start};
+use serde_json::json;
 
 #[tokio::test]
 async fn acknowledged_writes_survive_sigkill() {

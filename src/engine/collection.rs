@@ -8,18 +8,20 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::RwLock;
 
+use crate::engine::graph_persistence::{self, GraphStats};
 use crate::engine::indexing::Graphs;
 use crate::engine::payload_index::PayloadIndexes;
 
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
 use crate::index::filter;
+use crate::model::PointId;
 use crate::model::collection::{
     CollectionConfig, CollectionInfo, CollectionParams, CollectionStatus, VectorKind, VectorParams,
 };
 use crate::model::filter::Filter;
 use crate::model::payload_index::PayloadIndexRegistry;
-use crate::storage::{LoadedCollection, Storage, StoredCollection};
+use crate::storage::{LoadedCollection, Storage, StoredCollection, StoredPoint};
 
 /// A collection and everything in it.
 pub struct Collection {
@@ -33,6 +35,8 @@ pub struct Collection {
     /// The collection's own handle, set when the engine registers it, so background index
     /// builds can reach it without keeping it alive.
     pub(crate) this: OnceLock<Weak<Collection>>,
+    /// Graph builds and loads since start-up (`graph_persistence.rs`, telemetry).
+    pub(crate) graph_stats: GraphStats,
 }
 
 pub(crate) struct State {
@@ -62,22 +66,43 @@ impl Collection {
             }),
             storage,
             this: OnceLock::new(),
+            graph_stats: GraphStats::default(),
         }
     }
 
-    /// Rebuilds a collection from what storage read back at start-up.
+    /// Rebuilds a collection from what storage read back at start-up, taking back the saved
+    /// HNSW graphs that still fit its points: their rows come first, in graph order, the other
+    /// points after them in id order (`graph_persistence.rs` explains why).
     pub(crate) fn from_loaded(loaded: LoadedCollection, storage: Storage) -> Self {
+        let layout = graph_persistence::plan_layout(
+            &storage,
+            &loaded.name,
+            loaded.uid,
+            &loaded.config,
+            &loaded.points,
+        );
         let collection = Collection::new(&loaded.name, loaded.uid, loaded.config, storage);
         {
             let mut state = collection.state.write();
             state.next_op = loaded.next_op;
             state.payload_index = loaded.payload_index;
-            for (id, p) in loaded.points {
+            let mut points: Vec<_> = loaded.points.into_iter().map(Some).collect();
+            let insert = |state: &mut State, (id, p): (PointId, StoredPoint)| {
                 let vectors = p.vectors.into_iter().collect();
                 state.points.insert(id, &vectors, p.payload, p.version);
+            };
+            for row in layout.rows {
+                match row.and_then(|i| points[i].take()) {
+                    Some(point) => insert(&mut state, point),
+                    None => state.points.push_tombstone(),
+                }
+            }
+            for point in points.into_iter().flatten() {
+                insert(&mut state, point);
             }
             state.rebuild_payload_indexes();
         }
+        graph_persistence::install_loaded(&collection, layout.graphs);
         collection
     }
 

@@ -6,15 +6,19 @@
 //! meanwhile. A finished graph covers the offsets that existed when its snapshot was taken;
 //! searches walk it and scan later offsets exactly, so results are complete at every moment.
 //! When enough points have arrived since (a fifth of the graph, at least 1000), or the point table
-//! was compacted (offsets renumbered), the graph is rebuilt and swapped in.
+//! was compacted (offsets renumbered), the graph is rebuilt and swapped in. Every installed graph
+//! is saved beside the sled data (`graph_persistence.rs`), which also explains how a saved graph
+//! is taken back at start-up instead of being built again.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::engine::collection::Collection;
+use crate::engine::graph_persistence::GraphOrigin;
 use crate::index::hnsw::HnswIndex;
-use crate::model::collection::{CollectionConfig, HnswConfig};
+use crate::model::collection::{CollectionConfig, HnswConfig, VectorParams};
 
 /// The graph of one vector name, if any, and whether a build is under way.
 #[derive(Default)]
@@ -23,6 +27,8 @@ pub(crate) struct GraphSlot {
     pub index: Option<Arc<HnswIndex>>,
     pub generation: u64,
     pub building: bool,
+    /// What `index` was built for and from (set with `index`).
+    pub origin: Option<Arc<GraphOrigin>>,
 }
 
 /// Every vector name's graph.
@@ -57,6 +63,16 @@ fn wants_graph(config: &CollectionConfig, live: usize, size: u64) -> bool {
     let threshold_kb = config.optimizer_config.indexing_threshold.unwrap_or(10_000);
     threshold_kb > 0
         && live.saturating_mul(size as usize).saturating_mul(4) >= threshold_kb.saturating_mul(1024)
+}
+
+/// The HNSW parameters a vector's graph is built with: the collection's, with the vector's own
+/// overrides applied.
+pub(crate) fn effective_hnsw(config: &CollectionConfig, params: &VectorParams) -> HnswConfig {
+    let mut hnsw = config.hnsw_config.clone();
+    if let Some(diff) = &params.hnsw_config {
+        hnsw.apply(diff);
+    }
+    hnsw
 }
 
 /// How many not-yet-indexed offsets justify a rebuild of an existing graph.
@@ -95,11 +111,14 @@ impl Collection {
                     true
                 }
                 // Deleted and overwritten points stay in the graph as tombstones (searches skip
-                // them); past `deleted_threshold` of the graph, it is rebuilt without them.
+                // them); past `deleted_threshold` of the vectors it was built over, it is rebuilt
+                // without them. (Counted against the vectors, not the rows: points that never had
+                // this vector are not tombstones.)
                 Some(index) => {
                     let served = state.points.count_present_below(name, index.len());
-                    let dead = index.len().saturating_sub(served) as f64;
-                    dead > config.optimizer_config.deleted_threshold * index.len() as f64
+                    let built = slot.origin.as_ref().map_or(index.len(), |o| o.vectors);
+                    let dead = built.saturating_sub(served) as f64;
+                    dead > config.optimizer_config.deleted_threshold * built as f64
                 }
             };
             if !due {
@@ -107,15 +126,16 @@ impl Collection {
             }
             slot.building = true;
             let snapshot = store.clone();
-            let mut hnsw: HnswConfig = config.hnsw_config.clone();
-            if let Some(diff) = &params.hnsw_config {
-                hnsw.apply(diff);
-            }
+            let hnsw = effective_hnsw(&config, params);
             let distance = params.distance;
             let name = name.to_string();
             let weak = this.clone();
+            let persistent = self.storage.is_persistent();
             submit(Box::new(move || {
-                let built = HnswIndex::build(&snapshot, distance, &hnsw);
+                let built = HnswIndex::build(&snapshot, distance, &hnsw).map(|index| {
+                    let origin = GraphOrigin::of_build(&snapshot, distance, &hnsw, persistent);
+                    (index, origin)
+                });
                 if let Some(collection) = weak.upgrade() {
                     collection.install_graph(&name, generation, built);
                 }
@@ -123,18 +143,29 @@ impl Collection {
         }
     }
 
-    fn install_graph(&self, name: &str, generation: u64, built: crate::error::Result<HnswIndex>) {
-        {
+    fn install_graph(
+        &self,
+        name: &str,
+        generation: u64,
+        built: crate::error::Result<(HnswIndex, GraphOrigin)>,
+    ) {
+        let installed = {
             let mut state = self.state.write();
             let current = state.points.generation();
             let slot = state.graphs.entry(name.to_string()).or_default();
             slot.building = false;
             match built {
-                Ok(index) if generation == current => {
+                Ok((index, origin)) if generation == current => {
+                    self.graph_stats.builds.fetch_add(1, Ordering::Relaxed);
+                    self.graph_stats
+                        .vectors_indexed
+                        .fetch_add(origin.vectors as u64, Ordering::Relaxed);
                     slot.index = Some(Arc::new(index));
+                    slot.origin = Some(Arc::new(origin));
                     slot.generation = generation;
+                    true
                 }
-                Ok(_) => {}
+                Ok(_) => false,
                 Err(e) => {
                     tracing::warn!(
                         "HNSW build for vector `{name}` of collection {} failed: {e}",
@@ -143,6 +174,10 @@ impl Collection {
                     return;
                 }
             }
+        };
+        // Still on the build thread: the save never holds up a request.
+        if installed {
+            self.save_graph(name);
         }
         // Points may have arrived (or the table compacted) while it was building.
         self.schedule_indexing();

@@ -10,6 +10,7 @@
 pub mod collection;
 pub mod facet;
 mod formula;
+pub mod graph_persistence;
 pub mod indexing;
 pub mod matrix;
 pub mod order_by;
@@ -18,6 +19,7 @@ pub mod points;
 pub mod query;
 pub mod reads;
 mod space;
+pub mod telemetry;
 pub mod updates;
 pub mod vector_names;
 
@@ -49,6 +51,28 @@ pub struct Engine {
     registry: RwLock<Registry>,
     /// Serialises create / update / delete / alias changes (held across their storage writes).
     structure: tokio::sync::Mutex<()>,
+    /// When and as what this engine started (telemetry).
+    started: Started,
+}
+
+struct Started {
+    /// Random per process.
+    id: String,
+    /// RFC 3339.
+    at: String,
+}
+
+impl Started {
+    fn now() -> Started {
+        let mut bytes = [0u8; 16];
+        let _ = getrandom::fill(&mut bytes);
+        Started {
+            id: uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .to_string(),
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        }
+    }
 }
 
 impl Engine {
@@ -70,6 +94,7 @@ impl Engine {
             defaults,
             registry: RwLock::new(registry),
             structure: tokio::sync::Mutex::new(()),
+            started: Started::now(),
         })
     }
 
@@ -86,6 +111,16 @@ impl Engine {
             .get(target)
             .cloned()
             .ok_or_else(|| Error::collection_not_found(name))
+    }
+
+    /// Saves every collection's HNSW graphs beside the sled data (graceful shutdown; nothing in
+    /// memory). Blocking: graphs of large collections take a moment to write.
+    pub fn save_graphs(&self) {
+        let collections: Vec<Arc<Collection>> =
+            self.registry.read().collections.values().cloned().collect();
+        for collection in collections {
+            collection.save_graphs();
+        }
     }
 
     /// Whether `name` names a collection or an alias.

@@ -245,6 +245,26 @@ impl PointTable {
         self.id_map.insert(id, offset);
     }
 
+    /// Appends a tombstone row: an offset no point holds (start-up uses it for a saved graph's
+    /// rows that no longer describe a stored point). Its id is never read: every reader checks
+    /// liveness or vector presence first.
+    pub fn push_tombstone(&mut self) {
+        self.ids.push(PointId::Num(0));
+        self.live.push(false);
+        self.versions.push(0);
+        self.payloads.push(Payload::new());
+        for store in self.stores.values_mut() {
+            store.push(None);
+        }
+        for store in self.multi.values_mut() {
+            store.push(None);
+        }
+        for store in self.sparse.values_mut() {
+            store.push(None);
+        }
+        self.tombstones += 1;
+    }
+
     /// Deletes a point; `false` if it did not exist.
     pub fn remove(&mut self, id: &PointId) -> bool {
         let Some(offset) = self.id_map.remove(id) else {

@@ -182,6 +182,11 @@ impl Engine {
                 },
             )
             .await?;
+        // Its saved graph goes too (a file left behind would be refused anyway: its rows name
+        // vectors the points no longer have).
+        if let Err(e) = self.storage.remove_graph_file(collection.uid, vector) {
+            tracing::warn!("{e}");
+        }
         Ok(UpdateResult {
             operation_id,
             status: if wait {

@@ -1,7 +1,8 @@
 //! Approximate search over one vector store with an HNSW graph.
 //!
 //! A graph is built by a [`GraphBuilder`] (today `hnsw_rs`, see `build.rs`) and kept in our own
-//! flat layout ([`HnswGraph`]: per-layer CSR adjacency over `u32` offsets). Searches walk that
+//! flat layout ([`HnswGraph`]: per-layer CSR adjacency over `u32` offsets), which
+//! [`GraphFile`] (`graph_file.rs`) saves and reads back with its rows named by point id. Searches walk that
 //! layout with the loop in this file: a greedy descent through the upper layers, then a beam
 //! search of width `ef` on layer 0, scoring rows of the store with the kernels of
 //! [`crate::index::distance`].
@@ -30,6 +31,7 @@
 
 mod build;
 mod graph;
+mod graph_file;
 mod visited;
 
 use std::cmp::Ordering;
@@ -40,6 +42,10 @@ pub use build::{
     build_hnsw_rs, export, validate,
 };
 pub use graph::{HnswGraph, NodeLinks};
+pub use graph_file::{
+    GRAPH_FORMAT_VERSION, GraphFile, GraphFileHeader, SavedRow, encode as encode_graph_file,
+    fingerprint,
+};
 
 use crate::error::Result;
 use crate::index::distance;

@@ -20,6 +20,7 @@ pub mod payload_index;
 pub mod point_id;
 pub mod query;
 pub mod results;
+pub mod telemetry;
 pub mod universal;
 pub mod vectors;
 

@@ -283,8 +283,8 @@ impl Server {
         &self.engine
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, and waits for the server
-    /// to stop.
+    /// Stops accepting connections, lets in-flight requests finish, waits for the server to
+    /// stop, then saves every HNSW graph so that the next start-up need not rebuild it.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -293,6 +293,8 @@ impl Server {
         if let Some(task) = self.grpc_task.take() {
             let _ = task.await;
         }
+        let engine = self.engine.clone();
+        let _ = tokio::task::spawn_blocking(move || engine.save_graphs()).await;
     }
 }
 

@@ -10,6 +10,12 @@
 //!   dropped with the collection, and a build that does not know the key refuses the tree
 //!   (unknown key layout) rather than silently forgetting the indexes.
 //!
+//! - beside the database, `<storage_path>/graphs/<uid>/vector-<hex of the name>.hnsw`: one HNSW
+//!   graph per vector name (the bytes of `index::hnsw::GraphFile`; the name is hex-encoded so that
+//!   any vector name is a safe file name, the unnamed vector is `vector-.hnsw`). A file is written
+//!   to a temporary name, synced, then renamed over the old one, so a reader sees a whole old
+//!   file or a whole new one; whether its content still fits the points is the engine's call.
+//!
 //! Collections get a uid so that deleting and re-creating a name never mixes old and new points.
 //! Durability: [`Storage::flush`] is a group commit — concurrent callers share one sled flush,
 //! and a caller returns only once a flush that started after its write has finished. The
@@ -67,6 +73,8 @@ pub struct Storage {
 }
 
 struct Disk {
+    /// `storage.storage_path`: the sled database is in `sled/`, graphs in `graphs/`.
+    root: PathBuf,
     db: sled::Db,
     meta: sled::Tree,
     /// Count of writes applied to sled so far (points and metadata).
@@ -79,6 +87,24 @@ struct Disk {
 
 fn points_tree(uid: u64) -> String {
     format!("points/{uid}")
+}
+
+/// Suffix of a graph file being written; such files are never read and are removed on load.
+const PARTIAL_SUFFIX: &str = ".partial";
+
+impl Disk {
+    fn graph_dir(&self, uid: u64) -> PathBuf {
+        self.root.join("graphs").join(uid.to_string())
+    }
+
+    fn graph_path(&self, uid: u64, vector: &str) -> PathBuf {
+        let hex: String = vector.bytes().map(|b| format!("{b:02x}")).collect();
+        self.graph_dir(uid).join(format!("vector-{hex}.hnsw"))
+    }
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Internal(format!("cannot {what} {}: {e}", path.display()))
 }
 
 impl Storage {
@@ -98,6 +124,7 @@ impl Storage {
         let meta = db.open_tree("meta")?;
         Ok(Storage {
             inner: Some(Arc::new(Disk {
+                root: storage_path.to_path_buf(),
                 db,
                 meta,
                 written: AtomicU64::new(0),
@@ -191,7 +218,99 @@ impl Storage {
         disk.meta.remove(format!("collection/{name}"))?;
         disk.db.drop_tree(points_tree(uid))?;
         disk.written.fetch_add(1, Ordering::SeqCst);
-        self.flush().await
+        self.flush().await?;
+        // After the flush: a crash before this line leaves files no collection refers to (uids
+        // are never reused), never a collection without its graphs.
+        let dir = disk.graph_dir(uid);
+        if let Err(e) = std::fs::remove_dir_all(&dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove graph files in {}: {e}", dir.display());
+        }
+        Ok(())
+    }
+
+    /// Whether anything is kept on disk (false in in-memory mode).
+    pub fn is_persistent(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Replaces the graph file of vector `vector` of collection `uid` with `bytes`, atomically:
+    /// written to a temporary file, synced, renamed into place, directory synced. Blocking: call
+    /// it off the async runtime. A no-op in memory.
+    pub fn write_graph_file(&self, uid: u64, vector: &str, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let Some(disk) = &self.inner else {
+            return Ok(());
+        };
+        let dir = disk.graph_dir(uid);
+        std::fs::create_dir_all(&dir).map_err(|e| io_error("create", &dir, e))?;
+        let path = disk.graph_path(uid, vector);
+        // A name of its own per write: two saves of one graph never share a temporary file.
+        let partial = path.with_extension(format!(
+            "hnsw.{}.{}{PARTIAL_SUFFIX}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = std::fs::File::create(&partial)
+            .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
+            .map_err(|e| io_error("write", &partial, e))
+            .and_then(|_| {
+                std::fs::rename(&partial, &path).map_err(|e| io_error("rename into", &path, e))
+            });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+        // The rename is durable once the directory entry is.
+        std::fs::File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_error("sync", &dir, e))
+    }
+
+    /// The bytes of a graph file, `None` if there is none (or in memory). Leftovers of writes
+    /// that never finished are removed on the way, so call it only at start-up, before any
+    /// build of this collection can be writing one.
+    pub fn read_graph_file(&self, uid: u64, vector: &str) -> Result<Option<Vec<u8>>> {
+        let Some(disk) = &self.inner else {
+            return Ok(None);
+        };
+        if let Ok(entries) = std::fs::read_dir(disk.graph_dir(uid)) {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(PARTIAL_SUFFIX)
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let path = disk.graph_path(uid, vector);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error("read", &path, e)),
+        }
+    }
+
+    /// Removes the graph file of one vector name (the name was deleted); missing is fine.
+    pub fn remove_graph_file(&self, uid: u64, vector: &str) -> Result<()> {
+        let Some(disk) = &self.inner else {
+            return Ok(());
+        };
+        let path = disk.graph_path(uid, vector);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("remove", &path, e)),
+        }
+    }
+
+    /// Where the graph file of a vector name lives (`None` in memory), for tests and operators.
+    pub fn graph_file_path(&self, uid: u64, vector: &str) -> Option<PathBuf> {
+        self.inner.as_ref().map(|d| d.graph_path(uid, vector))
     }
 
     /// Replaces the alias map, durably.

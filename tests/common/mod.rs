@@ -1,6 +1,8 @@
 //! Shared helpers for the Rust integration tests: start an in-process server and talk JSON to it.
 #![allow(dead_code)]
 
+pub mod process;
+
 use quiver::{Server, Settings};
 use serde_json::{Value, json};
 

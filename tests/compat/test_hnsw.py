@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import numpy as np
 import pytest
 from qdrant_client import models
@@ -129,3 +130,14 @@ def test_hnsw_m_over_256_is_refused_before_it_reaches_the_library(client, collec
             hnsw_config=models.HnswConfigDiff(m=300),
         )
     assert "hnsw_config.m" in error.message
+
+
+def test_telemetry_counts_graph_builds_in_qdrants_shape(indexed, server_url):
+    body = httpx.get(f"{server_url}/telemetry", params={"details_level": 3}).json()
+    # The client's own model of Qdrant's telemetry accepts the body.
+    telemetry = models.TelemetryData.model_validate(body["result"])
+    (entry,) = [c for c in telemetry.collections.collections if getattr(c, "id", None) == indexed]
+    local = entry.shards[0].local
+    assert local.optimizations.optimizations.count >= 1
+    assert local.total_optimized_points >= N_POINTS
+    assert local.status == models.ShardStatus.GREEN

@@ -49,6 +49,7 @@ pub fn router(state: AppState, enable_cors: bool) -> Router {
         .route("/healthz", get(service::healthz))
         .route("/livez", get(service::healthz))
         .route("/readyz", get(service::readyz))
+        .route("/telemetry", get(service::telemetry))
         .route("/auth/keys", get(auth::list_keys))
         .route("/auth/key", get(auth::whoami))
         .route("/collections", get(collections::list))

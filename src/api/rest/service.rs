@@ -1,8 +1,12 @@
-//! Service endpoints: `GET /` (version), `/healthz`, `/livez`, `/readyz`.
+//! Service endpoints: `GET /` (version), `/healthz`, `/livez`, `/readyz`, `/telemetry`.
 
 use axum::Json;
+use axum::extract::State;
 use axum::response::IntoResponse;
 use serde_json::json;
+
+use crate::api::rest::AppState;
+use crate::api::rest::envelope::{ApiResult, Timer, ok};
 
 /// The Qdrant version Quiver reports. Quiver implements the 1.18 REST schema; official clients
 /// warn when the server's minor version is more than one away from theirs, so reporting 1.19
@@ -27,4 +31,10 @@ pub async fn healthz() -> &'static str {
 
 pub async fn readyz() -> &'static str {
     "all shards are ready"
+}
+
+/// `GET /telemetry` (`details_level` and `anonymize` are accepted and change nothing: every
+/// collection is always reported, and nothing in it is personal).
+pub async fn telemetry(timer: Timer, State(app): State<AppState>) -> ApiResult {
+    Ok(ok(&timer, app.engine.telemetry(QDRANT_API_VERSION)))
 }

@@ -10,13 +10,13 @@
 /// Neighbour lists in compressed sparse row form: the neighbours of row `i` are
 /// `targets[starts[i]..starts[i + 1]]`.
 #[derive(Clone, Debug, Default)]
-struct Adjacency {
-    starts: Vec<usize>,
-    targets: Vec<u32>,
+pub(super) struct Adjacency {
+    pub(super) starts: Vec<usize>,
+    pub(super) targets: Vec<u32>,
 }
 
 impl Adjacency {
-    fn with_rows(rows: usize) -> Self {
+    pub(super) fn with_rows(rows: usize) -> Self {
         let mut starts = Vec::with_capacity(rows + 1);
         starts.push(0);
         Adjacency {
@@ -25,22 +25,22 @@ impl Adjacency {
         }
     }
 
-    fn push_row(&mut self, row: &[u32]) {
+    pub(super) fn push_row(&mut self, row: &[u32]) {
         self.targets.extend_from_slice(row);
         self.starts.push(self.targets.len());
     }
 
     #[inline]
-    fn row(&self, i: usize) -> &[u32] {
+    pub(super) fn row(&self, i: usize) -> &[u32] {
         &self.targets[self.starts[i]..self.starts[i + 1]]
     }
 }
 
 /// One layer above the base: the nodes present (sorted offsets) and their neighbours.
 #[derive(Clone, Debug, Default)]
-struct UpperLayer {
-    nodes: Vec<u32>,
-    adjacency: Adjacency,
+pub(super) struct UpperLayer {
+    pub(super) nodes: Vec<u32>,
+    pub(super) adjacency: Adjacency,
 }
 
 /// What a builder reports for one node: its top layer and its neighbours on each layer
@@ -54,9 +54,9 @@ pub struct NodeLinks {
 /// A built HNSW graph over the offsets `0..len()` of one vector store.
 #[derive(Clone, Debug, Default)]
 pub struct HnswGraph {
-    base: Adjacency,
-    upper: Vec<UpperLayer>,
-    entry_point: Option<u32>,
+    pub(super) base: Adjacency,
+    pub(super) upper: Vec<UpperLayer>,
+    pub(super) entry_point: Option<u32>,
 }
 
 impl HnswGraph {

@@ -1,0 +1,85 @@
+//! The server binary as a child process on a storage directory: start it, call it, stop it
+//! gracefully (SIGTERM) or kill it (SIGKILL), start it again on the same data.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A running server binary and its REST base URL.
+pub struct Running {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Running {
+    /// SIGKILL: nothing is saved on the way out.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits for the process to exit (it saves what it keeps on shutdown).
+    pub fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Starts the binary with its data in `storage` and waits until `/readyz` answers.
+pub async fn start(storage: &Path) -> Running {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
+        .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
+        // gRPC is not used here: any free port, so it can never clash with the REST port.
+        .env("QDRANT__SERVICE__GRPC_PORT", "0")
+        .env("QDRANT__STORAGE__STORAGE_PATH", storage)
+        .env("QDRANT__LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the quiver binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Running { child, base }
+}
+
+/// Sends `body` with `method`, asserts success and returns the parsed reply.
+pub async fn call(base: &str, method: &str, path: &str, body: Value) -> Value {
+    let client = reqwest::Client::new();
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let resp = client
+        .request(method, format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("answered");
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    resp.json().await.expect("json")
+}
