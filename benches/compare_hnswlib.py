@@ -139,7 +139,7 @@ def main():
 
     report = run_quiver(args, args.dataset)
     data, queries, truth = read_dataset(args.dataset)
-    print(f"hnswlib {hnswlib.__version__ if hasattr(hnswlib, '__version__') else ''} build...", flush=True)
+    print(f"hnswlib build on {args.threads} threads...", flush=True)
     baseline = run_hnswlib(data, queries, truth, report["m"], report["ef_construct"], args.threads)
     print_table(report, baseline)
 
