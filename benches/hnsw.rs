@@ -1,18 +1,27 @@
-//! HNSW build and search on the dataset of issue 5, measured side by side in one run:
-//! our flat layout with our own search loop (`quiver::index::hnsw::HnswSearch`), `hnsw_rs`'s own
-//! `search` on the very same graph, and the exact scan.
+//! HNSW build and search on the dataset of issue 5, measured side by side in one run: our own
+//! construction (`NativeBuilder`) and `hnsw_rs`'s, both searched in our flat layout with our own
+//! loop (`quiver::index::hnsw::HnswSearch`), `hnsw_rs`'s own `search` on its graph, and the exact
+//! scan.
 //!
 //! The dataset (seeded): 100 Gaussian centres in 128 dimensions; each point is a centre plus a
 //! 32-dimensional standard normal latent times a fixed random 32×128 basis / √32, times 3, plus
 //! isotropic noise σ 0.3; rows normalised (Cosine). Queries are drawn the same way; the truth is
 //! the exact top 10 by brute force.
 //!
-//! Prints the build time (hnsw_rs construction on all cores, then the export into our layout),
-//! then criterion's per-query latency (one query per call, single-threaded, cycling through the
-//! queries), then a summary of recall@10 and QPS per method at ef 64 and 128.
+//! Prints the build times (each builder on `QUIVER_BENCH_THREADS` threads, default all cores;
+//! hnsw_rs's then split into construction and export into our layout), then criterion's
+//! per-query latency (one query per call, single-threaded, cycling through the queries), then a
+//! summary of recall@10 and QPS per method at ef 64 and 128.
 //!
 //! Run with `cargo bench --bench hnsw` (about four minutes on 2 cores with the default 100,000
 //! points; `QUIVER_BENCH_POINTS=20000` for a quicker look).
+//!
+//! With `QUIVER_BENCH_COMPARE=FILE` it skips criterion and serves `benches/compare_hnswlib.py`:
+//! it writes the dataset to `FILE` (little-endian: the magic `QVDS`, then `u32` version 1, points,
+//! queries, dim, top; the points' and the queries' `f32` rows; the truth as `u32` offsets, `top`
+//! per query), builds with each builder, times every query once per pass (one thread, passes
+//! until a second has gone by) at ef 32, 64, 128 and 256, and prints one line of JSON after
+//! `QUIVER_JSON `. `QUIVER_BENCH_BUILDERS=native` leaves hnsw_rs out (it takes minutes).
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -21,13 +30,16 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::Criterion;
 use quiver::index::distance::preprocess;
 use quiver::index::exact::ExactScan;
-use quiver::index::hnsw::{BuildParams, HnswIndex, HnswRs, HnswSearch, build_hnsw_rs, export};
+use quiver::index::hnsw::{
+    BuildParams, GraphBuilder, HnswIndex, HnswRs, HnswSearch, NativeBuilder, build_hnsw_rs, export,
+};
 use quiver::index::vector_store::VectorStore;
 use quiver::index::{SearchRequest, VectorIndex};
 use quiver::model::PointId;
 use quiver::model::vectors::Distance;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
 
 const DIM: usize = 128;
 const LATENT: usize = 32;
@@ -35,6 +47,8 @@ const CENTRES: usize = 100;
 const QUERIES: usize = 1000;
 const TOP: usize = 10;
 const EFS: [usize; 2] = [64, 128];
+/// The beams of the comparison with hnswlib.
+const COMPARE_EFS: [usize; 4] = [32, 64, 128, 256];
 const M: usize = 16;
 const EF_CONSTRUCT: usize = 100;
 const GROUP: &str = "hnsw_search_top10";
@@ -90,7 +104,11 @@ fn request<'a>(query: &'a [f32]) -> SearchRequest<'a> {
 /// The methods compared, by criterion id and how each answers one query.
 #[derive(Clone, Copy)]
 enum Method {
-    Quiver(usize),
+    /// Our search on our own construction's graph.
+    Native(usize),
+    /// Our search on hnsw_rs's graph, exported into our layout.
+    HnswRsGraph(usize),
+    /// hnsw_rs's own search on its graph.
     HnswRs(usize),
     Exact,
 }
@@ -98,35 +116,51 @@ enum Method {
 impl Method {
     fn id(self) -> String {
         match self {
-            Method::Quiver(ef) => format!("quiver_layout_ef{ef}"),
+            Method::Native(ef) => format!("native_build_ef{ef}"),
+            Method::HnswRsGraph(ef) => format!("hnsw_rs_build_ef{ef}"),
             Method::HnswRs(ef) => format!("hnsw_rs_search_ef{ef}"),
             Method::Exact => "exact_scan".into(),
         }
     }
 }
 
+/// The graphs hnsw_rs built: the library's own structure and our copy of it.
+struct HnswRsGraphs {
+    library: HnswRs,
+    index: HnswIndex,
+    build_secs: f64,
+    export_secs: f64,
+}
+
 struct Fixture {
     store: VectorStore,
     queries: Vec<Vec<f32>>,
     truth: Vec<Vec<u32>>,
-    hnsw_rs: HnswRs,
-    index: HnswIndex,
+    threads: usize,
+    native: HnswIndex,
+    native_secs: f64,
+    hnsw_rs: Option<HnswRsGraphs>,
 }
 
 impl Fixture {
     fn answer(&self, method: Method, query: &[f32]) -> Vec<u32> {
-        match method {
-            Method::Quiver(ef) => HnswSearch {
-                index: &self.index,
+        let ours = |index: &HnswIndex, ef: usize| -> Vec<u32> {
+            HnswSearch {
+                index,
                 store: &self.store,
                 ef: Some(ef),
             }
             .search(&request(query))
             .iter()
             .map(|s| s.offset)
-            .collect(),
-            Method::HnswRs(ef) => self
-                .hnsw_rs
+            .collect()
+        };
+        let hnsw_rs = || self.hnsw_rs.as_ref().expect("hnsw_rs was built");
+        match method {
+            Method::Native(ef) => ours(&self.native, ef),
+            Method::HnswRsGraph(ef) => ours(&hnsw_rs().index, ef),
+            Method::HnswRs(ef) => hnsw_rs()
+                .library
                 .search(query, TOP, ef)
                 .iter()
                 .map(|n| n.d_id as u32)
@@ -151,6 +185,23 @@ impl Fixture {
             .sum();
         hits as f64 / (self.queries.len() * TOP) as f64
     }
+
+    /// Queries per second on one thread: every query once per pass, passes until a second has
+    /// gone by (after one pass to warm the caches).
+    fn qps(&self, method: Method) -> f64 {
+        for query in &self.queries {
+            black_box(self.answer(method, query));
+        }
+        let started = Instant::now();
+        let mut answered = 0;
+        while answered == 0 || started.elapsed() < Duration::from_secs(1) {
+            for query in &self.queries {
+                black_box(self.answer(method, black_box(query)));
+            }
+            answered += self.queries.len();
+        }
+        answered as f64 / started.elapsed().as_secs_f64()
+    }
 }
 
 fn points() -> usize {
@@ -158,6 +209,19 @@ fn points() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000)
+}
+
+/// Build threads for both builders: `QUIVER_BENCH_THREADS`, default every core.
+fn build_threads() -> usize {
+    std::env::var("QUIVER_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Whether hnsw_rs is built too (`QUIVER_BENCH_BUILDERS` lists the builders; default both).
+fn with_hnsw_rs() -> bool {
+    std::env::var("QUIVER_BENCH_BUILDERS").map_or(true, |v| v.contains("hnsw_rs"))
 }
 
 fn setup() -> Fixture {
@@ -182,54 +246,144 @@ fn setup() -> Fixture {
         })
         .collect();
     let truth_time = started.elapsed();
+    if let Ok(path) = std::env::var("QUIVER_BENCH_COMPARE") {
+        write_dataset(&path, &store, &queries, &truth).expect("dataset file written");
+    }
 
-    let params = BuildParams {
-        m: M,
-        ef_construct: EF_CONSTRUCT,
-        threads: 0,
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let started = Instant::now();
-    let hnsw_rs = build_hnsw_rs(&store, Distance::Cosine, &params).expect("valid parameters");
-    let build_time = started.elapsed();
-    let started = Instant::now();
-    let graph = export(&hnsw_rs, store.len());
-    let export_time = started.elapsed();
     println!(
         "dataset {n} x {DIM}, {QUERIES} queries; exact top-{TOP} truth in {:.1} s",
         truth_time.as_secs_f64()
     );
+
+    let threads = build_threads();
+    let params = BuildParams {
+        m: M,
+        ef_construct: EF_CONSTRUCT,
+        threads,
+    };
+    let started = Instant::now();
+    let graph = NativeBuilder
+        .build(&store, Distance::Cosine, &params)
+        .expect("valid parameters");
+    let native_secs = started.elapsed().as_secs_f64();
     println!(
-        "hnsw_rs build (m {M}, ef_construct {EF_CONSTRUCT}, {threads} threads): {:.2} s; \
-         export to our layout: {:.3} s; layout {} layers, {:.1} MiB",
-        build_time.as_secs_f64(),
-        export_time.as_secs_f64(),
+        "native build (m {M}, ef_construct {EF_CONSTRUCT}, {threads} threads): {native_secs:.2} s; \
+         {} layers, {:.1} MiB",
         graph.max_layer() + 1,
         graph.memory_bytes() as f64 / (1 << 20) as f64
     );
-    let index = HnswIndex::from_graph(graph, Distance::Cosine, EF_CONSTRUCT);
+    let native = HnswIndex::from_graph(graph, Distance::Cosine, EF_CONSTRUCT);
+
+    let hnsw_rs = with_hnsw_rs().then(|| {
+        let started = Instant::now();
+        let library = build_hnsw_rs(&store, Distance::Cosine, &params).expect("valid parameters");
+        let build_secs = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let graph = export(&library, store.len());
+        let export_secs = started.elapsed().as_secs_f64();
+        println!(
+            "hnsw_rs build ({threads} threads): {build_secs:.2} s; export to our layout: \
+             {export_secs:.3} s; {} layers, {:.1} MiB",
+            graph.max_layer() + 1,
+            graph.memory_bytes() as f64 / (1 << 20) as f64
+        );
+        HnswRsGraphs {
+            library,
+            index: HnswIndex::from_graph(graph, Distance::Cosine, EF_CONSTRUCT),
+            build_secs,
+            export_secs,
+        }
+    });
     Fixture {
         store,
         queries,
         truth,
+        threads,
+        native,
+        native_secs,
         hnsw_rs,
-        index,
     }
 }
 
-fn methods() -> Vec<Method> {
+/// Writes the dataset for `benches/compare_hnswlib.py` (the layout is in the module docs).
+fn write_dataset(
+    path: &str,
+    store: &VectorStore,
+    queries: &[Vec<f32>],
+    truth: &[Vec<u32>],
+) -> std::io::Result<()> {
+    let mut bytes = b"QVDS".to_vec();
+    for header in [1, store.len(), queries.len(), DIM, TOP] {
+        bytes.extend_from_slice(&(header as u32).to_le_bytes());
+    }
+    let rows = (0..store.len() as u32).filter_map(|o| store.get(o));
+    for x in rows.chain(queries.iter().map(|q| &q[..])).flatten() {
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    for t in truth {
+        assert_eq!(t.len(), TOP, "the truth has {TOP} offsets per query");
+        t.iter()
+            .for_each(|o| bytes.extend_from_slice(&o.to_le_bytes()));
+    }
+    std::fs::write(path, bytes)
+}
+
+fn methods(fixture: &Fixture) -> Vec<Method> {
     let mut all = Vec::new();
     for ef in EFS {
-        all.push(Method::Quiver(ef));
-        all.push(Method::HnswRs(ef));
+        all.push(Method::Native(ef));
+        if fixture.hnsw_rs.is_some() {
+            all.push(Method::HnswRsGraph(ef));
+            all.push(Method::HnswRs(ef));
+        }
     }
     all.push(Method::Exact);
     all
 }
 
+/// One builder's figures for the comparison: build seconds, then recall and QPS per ef.
+fn builder_json(fixture: &Fixture, build_secs: f64, method: fn(usize) -> Method) -> Value {
+    let searches: Vec<Value> = COMPARE_EFS
+        .iter()
+        .map(|&ef| {
+            json!({
+                "ef": ef,
+                "recall": fixture.recall(method(ef)),
+                "qps": fixture.qps(method(ef)),
+            })
+        })
+        .collect();
+    json!({"build_secs": build_secs, "search": searches})
+}
+
+/// `QUIVER_BENCH_COMPARE`: the figures `benches/compare_hnswlib.py` sets beside hnswlib's.
+fn print_comparison(fixture: &Fixture) {
+    let mut builders = serde_json::Map::new();
+    builders.insert(
+        "native".into(),
+        builder_json(fixture, fixture.native_secs, Method::Native),
+    );
+    if let Some(hnsw_rs) = &fixture.hnsw_rs {
+        let mut figures = builder_json(fixture, hnsw_rs.build_secs, Method::HnswRsGraph);
+        figures["export_secs"] = json!(hnsw_rs.export_secs);
+        builders.insert("hnsw_rs".into(), figures);
+    }
+    let report = json!({
+        "points": fixture.store.len(),
+        "queries": fixture.queries.len(),
+        "dim": DIM,
+        "m": M,
+        "ef_construct": EF_CONSTRUCT,
+        "threads": fixture.threads,
+        "exact_qps": fixture.qps(Method::Exact),
+        "builders": builders,
+    });
+    println!("QUIVER_JSON {report}");
+}
+
 fn bench_search(c: &mut Criterion, fixture: &Fixture) {
     let mut group = c.benchmark_group(GROUP);
-    for method in methods() {
+    for method in methods(fixture) {
         group.bench_function(method.id(), |bench| {
             let mut next = 0;
             bench.iter(|| {
@@ -271,11 +425,11 @@ fn print_summary(fixture: &Fixture, since: SystemTime) {
         "{:<22} {:>9} {:>10} {:>14}",
         "method", "recall", "QPS", "vs hnsw_rs"
     );
-    for method in methods() {
+    for method in methods(fixture) {
         let recall = fixture.recall(method);
         let qps = median_ns(&format!("{GROUP}/{}", method.id()), since).map(|ns| 1e9 / ns);
         let baseline = match method {
-            Method::Quiver(ef) | Method::HnswRs(ef) => {
+            Method::Native(ef) | Method::HnswRsGraph(ef) | Method::HnswRs(ef) => {
                 median_ns(&format!("{GROUP}/{}", Method::HnswRs(ef).id()), since).map(|ns| 1e9 / ns)
             }
             Method::Exact => None,
@@ -295,6 +449,10 @@ fn print_summary(fixture: &Fixture, since: SystemTime) {
 fn main() {
     let started = SystemTime::now();
     let fixture = setup();
+    if std::env::var_os("QUIVER_BENCH_COMPARE").is_some() {
+        print_comparison(&fixture);
+        return;
+    }
     // Each query takes micro- to milliseconds; two seconds per method bounds the whole search
     // part to well under a minute.
     let mut criterion = Criterion::default()

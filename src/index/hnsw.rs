@@ -1,8 +1,10 @@
 //! Approximate search over one vector store with an HNSW graph.
 //!
-//! A graph is built by a [`GraphBuilder`] (today `hnsw_rs`, see `build.rs`) and kept in our own
-//! flat layout ([`HnswGraph`]: per-layer CSR adjacency over `u32` offsets), which
-//! [`GraphFile`] (`graph_file.rs`) saves and reads back with its rows named by point id. Searches walk that
+//! A graph is built by a [`GraphBuilder`] — our own parallel construction ([`NativeBuilder`],
+//! `construct.rs`), which the engine uses, or `hnsw_rs` ([`HnswRsBuilder`], `build.rs`), kept for
+//! comparison — and kept in our own flat layout ([`HnswGraph`]: per-layer CSR adjacency over
+//! `u32` offsets), which [`GraphFile`] (`graph_file.rs`) saves and reads back with its rows named
+//! by point id. Searches walk that
 //! layout with the loop in this file: a greedy descent through the upper layers, then a beam
 //! search of width `ef` on layer 0, scoring rows of the store with the kernels of
 //! [`crate::index::distance`].
@@ -30,6 +32,7 @@
 //!   results are ranked by score and ties broken by `tie_key`, as in the exact scan.
 
 mod build;
+mod construct;
 mod graph;
 mod graph_file;
 mod visited;
@@ -41,6 +44,7 @@ pub use build::{
     BuildParams, GraphBuilder, GraphDistance, HnswRs, HnswRsBuilder, MAX_M, MIN_EF_CONSTRUCT,
     build_hnsw_rs, export, validate,
 };
+pub use construct::NativeBuilder;
 pub use graph::{HnswGraph, NodeLinks};
 pub use graph_file::{
     GRAPH_FORMAT_VERSION, GraphFile, GraphFileHeader, SavedRow, encode as encode_graph_file,
@@ -65,10 +69,11 @@ pub struct HnswIndex {
 }
 
 impl HnswIndex {
-    /// Validates `config` and builds a graph over the present rows of `store` with `hnsw_rs`.
-    /// Takes seconds to minutes on large stores: call it off the async runtime.
+    /// Validates `config` and builds a graph over the present rows of `store` with our own
+    /// construction ([`NativeBuilder`]). Takes seconds to minutes on large stores: call it off
+    /// the async runtime.
     pub fn build(store: &VectorStore, distance: Distance, config: &HnswConfig) -> Result<Self> {
-        Self::build_with(&HnswRsBuilder, store, distance, config)
+        Self::build_with(&NativeBuilder, store, distance, config)
     }
 
     /// As [`HnswIndex::build`], with another construction behind the same layout.

@@ -42,32 +42,50 @@ impl Running {
     }
 }
 
-/// Starts the binary with its data in `storage` and waits until `/readyz` answers.
+/// Starts the binary with its data in `storage` and waits until `/readyz` answers. A child that
+/// exits before it is ready (say, its free port was taken by another test in between) is started
+/// again on another port; its stderr is kept in a file beside the data for the failure message.
 pub async fn start(storage: &Path) -> Running {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
-        .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
-        // gRPC is not used here: any free port, so it can never clash with the REST port.
-        .env("QDRANT__SERVICE__GRPC_PORT", "0")
-        .env("QDRANT__STORAGE__STORAGE_PATH", storage)
-        .env("QDRANT__LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the quiver binary starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-            && r.status().is_success()
-        {
-            break;
+    let log = storage.with_extension("stderr.log");
+    for _attempt in 0..3 {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_quiver"))
+            .env("QDRANT__SERVICE__HOST", "127.0.0.1")
+            .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
+            // gRPC is not used here: any free port, so it can never clash with the REST port.
+            .env("QDRANT__SERVICE__GRPC_PORT", "0")
+            .env("QDRANT__STORAGE__STORAGE_PATH", storage)
+            .env("QDRANT__LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
+            .spawn()
+            .expect("the quiver binary starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+                && r.status().is_success()
+            {
+                return Running { child, base };
+            }
+            if child.try_wait().expect("child status").is_some() {
+                break; // exited: try again on another port
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "server did not become ready: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(Instant::now() < deadline, "server did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Running { child, base }
+    panic!(
+        "server exited before it was ready, three times: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
 }
 
 /// Sends `body` with `method`, asserts success and returns the parsed reply.

@@ -1,5 +1,7 @@
 //! Building an HNSW graph: parameter validation, the [`GraphBuilder`] seam, and the builder that
-//! uses `hnsw_rs` and exports its graph into our [`HnswGraph`] layout.
+//! uses `hnsw_rs` and exports its graph into our [`HnswGraph`] layout. The engine builds with our
+//! own construction instead (`construct.rs`: hnsw_rs took 4–5× hnswlib's build time); this one
+//! stays for comparison in `benches/hnsw.rs` and the tests.
 //!
 //! `hnsw_rs` ends the process (`std::process::exit`) on some parameters (`m` > 256) and panics on
 //! others (an `ef_construct` of 0 empties its candidate heap). Nothing reaches it unless
@@ -27,7 +29,7 @@ pub const MAX_M: usize = 256;
 pub const MIN_EF_CONSTRUCT: usize = 4;
 /// `hnsw_rs` supports at most 16 layers; with `m` ≥ 2 the 16th is reached with probability
 /// below `2^-15` per point, so this never flattens a real graph.
-const MAX_LAYERS: usize = 16;
+pub(super) const MAX_LAYERS: usize = 16;
 
 /// Checks HNSW parameters before they reach a builder. The error names the offending field
 /// (`hnsw_config.m`, `hnsw_config.ef_construct`, `hnsw_config.payload_m`) and the allowed range.
@@ -87,7 +89,7 @@ impl BuildParams {
     /// a million threads; the machine decides how many are useful).
     /// `max_indexing_threads`: 0 picks all cores but one (at least one), so that a background
     /// build leaves a core to searches; an explicit number is capped at the core count.
-    fn effective_threads(&self) -> usize {
+    pub(super) fn effective_threads(&self) -> usize {
         let available = std::thread::available_parallelism().map_or(1, |n| n.get());
         if self.threads == 0 {
             available.saturating_sub(1).max(1)
@@ -121,16 +123,17 @@ impl GraphBuilder for HnswRsBuilder {
         params: &BuildParams,
     ) -> Result<HnswGraph> {
         if params.m == 0 {
-            // No graph: every node stands alone, and the search completes its (empty) walk with
-            // an exact scan.
-            return Ok(HnswGraph::from_links(
-                &vec![NodeLinks::default(); store.len()],
-                None,
-            ));
+            return Ok(unlinked_graph(store.len()));
         }
         let hnsw = build_hnsw_rs(store, distance, params)?;
         Ok(export(&hnsw, store.len()))
     }
+}
+
+/// The graph of `m = 0` over `len` offsets: every node stands alone, and a search completes its
+/// (empty) walk with an exact scan.
+pub(super) fn unlinked_graph(len: usize) -> HnswGraph {
+    HnswGraph::from_links(&vec![NodeLinks::default(); len], None)
 }
 
 /// The distance `hnsw_rs` minimises, computed with our kernels.

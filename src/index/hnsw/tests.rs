@@ -61,25 +61,45 @@ fn dataset(distance: Distance) -> Dataset {
     Dataset { store, queries }
 }
 
-/// One dataset and graph per distance, built once for all tests (building dominates their time).
-fn fixture(distance: Distance) -> &'static (Dataset, HnswIndex) {
-    static FIXTURES: [OnceLock<(Dataset, HnswIndex)>; 4] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
+/// The constructions behind [`GraphBuilder`]; every behaviour of the graph is checked on both.
+#[derive(Clone, Copy, Debug)]
+enum Builder {
+    /// Ours, the one [`HnswIndex::build`] uses.
+    Native,
+    HnswRs,
+}
+
+impl Builder {
+    fn builder(self) -> &'static dyn GraphBuilder {
+        match self {
+            Builder::Native => &NativeBuilder,
+            Builder::HnswRs => &HnswRsBuilder,
+        }
+    }
+}
+
+/// One dataset and graph per distance and builder, built once for all tests (building dominates
+/// their time). Single-threaded builds, so that every run checks the same graphs.
+fn fixture_of(builder: Builder, distance: Distance) -> &'static (Dataset, HnswIndex) {
+    static FIXTURES: [OnceLock<(Dataset, HnswIndex)>; 8] = [const { OnceLock::new() }; 8];
     let slot = match distance {
         Distance::Cosine => 0,
         Distance::Dot => 1,
         Distance::Euclid => 2,
         Distance::Manhattan => 3,
-    };
+    } + 4 * builder as usize;
     FIXTURES[slot].get_or_init(|| {
         let data = dataset(distance);
-        let index = HnswIndex::build(&data.store, distance, &config(16, 100)).expect("valid");
+        let index =
+            HnswIndex::build_with(builder.builder(), &data.store, distance, &config(16, 100))
+                .expect("valid");
         (data, index)
     })
+}
+
+/// The graph the engine builds ([`HnswIndex::build`]).
+fn fixture(distance: Distance) -> &'static (Dataset, HnswIndex) {
+    fixture_of(Builder::Native, distance)
 }
 
 fn request<'a>(
@@ -103,9 +123,19 @@ fn offsets(found: &[ScoredOffset]) -> Vec<u32> {
     found.iter().map(|s| s.offset).collect()
 }
 
-/// Mean recall@`TOP` of the graph against the exact scan over all queries.
+/// Mean recall@`TOP` of the engine's graph against the exact scan over all queries.
 fn recall(distance: Distance, ef: Option<usize>, accept: &dyn Fn(u32) -> bool) -> f64 {
     let (data, index) = fixture(distance);
+    recall_of(data, index, distance, ef, accept)
+}
+
+fn recall_of(
+    data: &Dataset,
+    index: &HnswIndex,
+    distance: Distance,
+    ef: Option<usize>,
+    accept: &dyn Fn(u32) -> bool,
+) -> f64 {
     let graph = HnswSearch {
         index,
         store: &data.store,
@@ -125,28 +155,35 @@ fn recall(distance: Distance, ef: Option<usize>, accept: &dyn Fn(u32) -> bool) -
     hits as f64 / expected as f64
 }
 
+/// Recall@10 at ef 32 of `builder`'s single-threaded graph for `distance`.
+fn assert_high_recall(builder: Builder, distance: Distance) {
+    let (data, index) = fixture_of(builder, distance);
+    let r = recall_of(data, index, distance, Some(32), &|_| true);
+    assert!(r >= 0.95, "{builder:?} {distance:?}: recall {r}");
+}
+
 #[test]
 fn recall_at_10_is_high_for_cosine() {
-    let r = recall(Distance::Cosine, Some(32), &|_| true);
-    assert!(r >= 0.95, "recall {r}");
+    assert_high_recall(Builder::Native, Distance::Cosine);
+    assert_high_recall(Builder::HnswRs, Distance::Cosine);
 }
 
 #[test]
 fn recall_at_10_is_high_for_dot() {
-    let r = recall(Distance::Dot, Some(32), &|_| true);
-    assert!(r >= 0.95, "recall {r}");
+    assert_high_recall(Builder::Native, Distance::Dot);
+    assert_high_recall(Builder::HnswRs, Distance::Dot);
 }
 
 #[test]
 fn recall_at_10_is_high_for_euclid() {
-    let r = recall(Distance::Euclid, Some(32), &|_| true);
-    assert!(r >= 0.95, "recall {r}");
+    assert_high_recall(Builder::Native, Distance::Euclid);
+    assert_high_recall(Builder::HnswRs, Distance::Euclid);
 }
 
 #[test]
 fn recall_at_10_is_high_for_manhattan() {
-    let r = recall(Distance::Manhattan, Some(32), &|_| true);
-    assert!(r >= 0.95, "recall {r}");
+    assert_high_recall(Builder::Native, Distance::Manhattan);
+    assert_high_recall(Builder::HnswRs, Distance::Manhattan);
 }
 
 #[test]
@@ -370,24 +407,160 @@ fn m_zero_builds_no_links_and_searches_exactly() {
     assert_eq!(found, ExactScan { store: &data.store }.search(&req));
 }
 
-#[test]
-fn exported_graph_keeps_the_library_structure() {
-    let (data, index) = fixture(Distance::Cosine);
-    let graph = index.graph();
-    assert_eq!(graph.len(), data.store.len());
-    assert!(graph.max_layer() >= 1);
-    let entry = graph.entry_point().unwrap();
+/// What every builder's graph must be: one layer-0 row per offset, links only to other nodes
+/// of the same layer, no link twice, at most `2m` links on layer 0 and `m` above, every present
+/// node linked (when there are two or more), and the entry point on the top layer.
+fn assert_well_formed(graph: &HnswGraph, store: &VectorStore, m: usize) {
+    assert_eq!(graph.len(), store.len());
+    let present: Vec<u32> = (0..store.len() as u32)
+        .filter(|&o| store.get(o).is_some())
+        .collect();
+    for layer in 0..=graph.max_layer() {
+        let capacity = if layer == 0 { 2 * m } else { m };
+        for node in 0..graph.len() as u32 {
+            let links = graph.neighbours(layer, node);
+            assert!(
+                links.len() <= capacity,
+                "node {node} layer {layer}: {links:?}"
+            );
+            let mut sorted = links.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), links.len(), "node {node}: a link twice");
+            for &next in links {
+                assert_ne!(next, node, "node {node} links to itself on layer {layer}");
+                assert!(store.get(next).is_some(), "link to absent row {next}");
+                assert!(
+                    layer == 0 || !graph.neighbours(layer, next).is_empty() || m == 0,
+                    "layer {layer}: {node} links to {next}, which has no links there"
+                );
+            }
+        }
+    }
+    if present.len() >= 2 {
+        for &node in &present {
+            assert!(
+                !graph.neighbours(0, node).is_empty(),
+                "present node {node} has no links"
+            );
+        }
+    }
+    let entry = graph
+        .entry_point()
+        .expect("a non-empty graph has an entry point");
     assert!(
         !graph.neighbours(graph.max_layer(), entry).is_empty()
             || graph.layer_len(graph.max_layer()) == 1
     );
-    // Layer 0 keeps at most 2m links per node, upper layers at most m.
-    assert!((0..POINTS as u32).all(|o| graph.neighbours(0, o).len() <= 32));
-    assert!((0..POINTS as u32).all(|o| graph.neighbours(1, o).len() <= 16));
-    let linked = (0..POINTS as u32)
-        .filter(|&o| !graph.neighbours(0, o).is_empty())
-        .count();
-    assert_eq!(linked, POINTS);
+}
+
+#[test]
+fn both_builders_give_well_formed_graphs() {
+    for builder in [Builder::Native, Builder::HnswRs] {
+        let (data, index) = fixture_of(builder, Distance::Cosine);
+        assert!(index.graph().max_layer() >= 1, "{builder:?}");
+        assert_well_formed(index.graph(), &data.store, 16);
+    }
+}
+
+#[test]
+fn native_parallel_build_is_well_formed_with_high_recall() {
+    let data = dataset(Distance::Euclid);
+    let config = HnswConfig {
+        max_indexing_threads: 2,
+        ..config(16, 100)
+    };
+    let index =
+        HnswIndex::build_with(&NativeBuilder, &data.store, Distance::Euclid, &config).unwrap();
+    assert_well_formed(index.graph(), &data.store, 16);
+    let r = recall_of(&data, &index, Distance::Euclid, Some(32), &|_| true);
+    assert!(r >= 0.95, "recall {r}");
+}
+
+#[test]
+fn native_single_thread_build_is_deterministic() {
+    let data = dataset(Distance::Dot);
+    let build = || {
+        HnswIndex::build_with(&NativeBuilder, &data.store, Distance::Dot, &config(8, 40)).unwrap()
+    };
+    let (a, b) = (build(), build());
+    assert_eq!(a.graph().entry_point(), b.graph().entry_point());
+    assert_eq!(a.graph().max_layer(), b.graph().max_layer());
+    for layer in 0..=a.graph().max_layer() {
+        for node in 0..POINTS as u32 {
+            assert_eq!(
+                a.graph().neighbours(layer, node),
+                b.graph().neighbours(layer, node)
+            );
+        }
+    }
+}
+
+#[test]
+fn native_build_handles_duplicates_and_zero_vectors() {
+    // 300 copies of one row, 100 zero rows and 100 distinct ones, under every distance.
+    let mut rng = StdRng::seed_from_u64(7);
+    let copy: Vec<f32> = (0..4).map(|_| normal(&mut rng)).collect();
+    for distance in [
+        Distance::Cosine,
+        Distance::Dot,
+        Distance::Euclid,
+        Distance::Manhattan,
+    ] {
+        let mut store = VectorStore::new(4);
+        for i in 0..500 {
+            let mut row = match i % 5 {
+                0 => vec![0.0; 4],
+                1 => (0..4).map(|_| normal(&mut rng)).collect(),
+                _ => copy.clone(),
+            };
+            distance::preprocess(distance, &mut row);
+            store.push(Some(&row));
+        }
+        let index = HnswIndex::build_with(&NativeBuilder, &store, distance, &config(4, 16))
+            .unwrap_or_else(|e| panic!("{distance:?}: {e}"));
+        assert_well_formed(index.graph(), &store, 4);
+        let mut query = copy.clone();
+        distance::preprocess(distance, &mut query);
+        let req = request(&query, distance, TOP, &|_| true, None);
+        let found = HnswSearch {
+            index: &index,
+            store: &store,
+            ef: Some(64),
+        }
+        .search(&req);
+        let exact = ExactScan { store: &store }.search(&req);
+        let scores = |s: &[ScoredOffset]| s.iter().map(|s| s.score).collect::<Vec<_>>();
+        assert_eq!(scores(&found), scores(&exact), "{distance:?}");
+    }
+}
+
+#[test]
+fn native_build_of_one_point_and_of_absent_rows() {
+    let mut store = small_store(&[&[3.0, 4.0]]);
+    let index =
+        HnswIndex::build_with(&NativeBuilder, &store, Distance::Euclid, &config(16, 100)).unwrap();
+    assert_eq!(index.graph().entry_point(), Some(0));
+    assert_eq!(index.graph().neighbours(0, 0), &[] as &[u32]);
+    store.push(None);
+    store.push(Some(&[1.0, 1.0]));
+    let index =
+        HnswIndex::build_with(&NativeBuilder, &store, Distance::Euclid, &config(16, 100)).unwrap();
+    assert_well_formed(index.graph(), &store, 16);
+    assert_eq!(index.graph().neighbours(0, 1), &[] as &[u32]);
+    assert_eq!(index.graph().neighbours(0, 0), &[2]);
+}
+
+#[test]
+fn native_build_of_an_empty_store_or_m_zero_has_no_links() {
+    let store = VectorStore::new(2);
+    let index =
+        HnswIndex::build_with(&NativeBuilder, &store, Distance::Dot, &config(16, 100)).unwrap();
+    assert!(index.is_empty());
+    let store = small_store(&[&[1.0, 0.0], &[0.0, 1.0]]);
+    let index =
+        HnswIndex::build_with(&NativeBuilder, &store, Distance::Dot, &config(0, 100)).unwrap();
+    assert_eq!(index.graph().neighbours(0, 0), &[] as &[u32]);
 }
 
 #[test]

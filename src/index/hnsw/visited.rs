@@ -13,7 +13,7 @@ pub(crate) struct VisitedSet {
 }
 
 impl VisitedSet {
-    fn new(len: usize) -> Self {
+    pub(crate) fn new(len: usize) -> Self {
         VisitedSet {
             stamps: vec![0; len],
             epoch: 0,
@@ -21,7 +21,7 @@ impl VisitedSet {
     }
 
     /// Forgets every mark.
-    fn start_walk(&mut self) {
+    pub(crate) fn start_walk(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.stamps.fill(0);
