@@ -1,0 +1,147 @@
+//! While an HNSW graph builds in the background, collection info tells the truth (`yellow`,
+//! `indexed_vectors_count` counting the vectors in the graph, `green` once no build is pending) and searches stay complete: points written or deleted during the build are found or
+//! left out at once, because searches combine the graph with an exact scan of the points not yet
+//! in it.
+
+mod common;
+
+use common::TestServer;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const DIM: usize = 32;
+const N: u64 = 5_000;
+
+fn random_vector(rng: &mut StdRng) -> Vec<f32> {
+    (0..DIM).map(|_| rng.gen_range(-1.0..1.0)).collect()
+}
+
+async fn search(server: &TestServer, vector: &[f32], exact: bool) -> Vec<u64> {
+    let (status, body) = server
+        .call(
+            "POST",
+            "/collections/c/points/search",
+            Some(json!({"vector": vector, "limit": 10, "params": {"exact": exact}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_u64().unwrap())
+        .collect()
+}
+
+async fn info(server: &TestServer) -> Value {
+    let (status, body) = server.call("GET", "/collections/c", None).await;
+    assert_eq!(status, 200, "{body}");
+    body["result"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn info_and_results_stay_true_while_a_graph_builds() {
+    let server = TestServer::start().await;
+    let (status, body) = server
+        .call(
+            "PUT",
+            "/collections/c",
+            Some(json!({
+                "vectors": {"size": DIM, "distance": "Euclid"},
+                "optimizers_config": {"indexing_threshold": 1},
+                "hnsw_config": {"m": 16, "ef_construct": 100}
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut rng = StdRng::seed_from_u64(21);
+    let points: Vec<Value> = (0..N)
+        .map(|id| json!({"id": id, "vector": random_vector(&mut rng)}))
+        .collect();
+    let (status, body) = server
+        .call(
+            "PUT",
+            "/collections/c/points?wait=true",
+            Some(json!({ "points": points })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Written and deleted while the build runs (the first time the collection is seen yellow).
+    let added: Vec<(u64, Vec<f32>)> = (0..30).map(|i| (N + i, random_vector(&mut rng))).collect();
+    let deleted: Vec<u64> = (0..30).map(|i| i * 101).collect();
+    let queries: Vec<Vec<f32>> = (0..5).map(|_| random_vector(&mut rng)).collect();
+
+    let mut seen_yellow = false;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let info = info(&server).await;
+        let points = info["points_count"].as_u64().unwrap();
+        let indexed = info["indexed_vectors_count"].as_u64().unwrap();
+        assert_eq!(info["optimizer_status"], "ok", "{info}");
+        assert!(indexed <= points, "{info}");
+        match info["status"].as_str().unwrap() {
+            "green" => {
+                // Green: no build pending; only points written after the build (fewer than
+                // trigger a rebuild) may be outside the graph, scanned exactly.
+                assert!(
+                    indexed + 30 >= points,
+                    "green, most vectors outside a graph: {info}"
+                );
+                if seen_yellow {
+                    break;
+                }
+                panic!("the build of {N} vectors was never seen in progress: {info}");
+            }
+            "yellow" if !seen_yellow => {
+                seen_yellow = true;
+                assert!(indexed < points, "{info}");
+                let upserts: Vec<Value> = added
+                    .iter()
+                    .map(|(id, v)| json!({"id": id, "vector": v}))
+                    .collect();
+                let (status, body) = server
+                    .call(
+                        "PUT",
+                        "/collections/c/points?wait=true",
+                        Some(json!({ "points": upserts })),
+                    )
+                    .await;
+                assert_eq!(status, 200, "{body}");
+                let (status, body) = server
+                    .call(
+                        "POST",
+                        "/collections/c/points/delete?wait=true",
+                        Some(json!({ "points": deleted })),
+                    )
+                    .await;
+                assert_eq!(status, 200, "{body}");
+            }
+            "yellow" => {}
+            other => panic!("unexpected status {other}: {info}"),
+        }
+        if seen_yellow {
+            // Complete at every moment: each new point is its own nearest neighbour, no deleted
+            // point is returned, and a graph-or-scan search agrees with an exact one.
+            for (id, vector) in &added {
+                assert_eq!(search(&server, vector, false).await[0], *id);
+            }
+            for q in &queries {
+                let approx = search(&server, q, false).await;
+                let exact = search(&server, q, true).await;
+                assert!(approx.iter().all(|id| !deleted.contains(id)));
+                let found = approx.iter().filter(|id| exact.contains(id)).count();
+                assert!(found >= 8, "approx {approx:?} exact {exact:?}");
+            }
+        }
+        assert!(Instant::now() < deadline, "the graph was not built in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let info = info(&server).await;
+    // The deleted points left the graph; the 30 written during the build are scanned exactly
+    // until enough points arrive for a rebuild.
+    assert_eq!(info["points_count"], N);
+    assert_eq!(info["indexed_vectors_count"], N - 30);
+}
