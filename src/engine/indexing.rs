@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::engine::collection::Collection;
 use crate::engine::graph_persistence::GraphOrigin;
 use crate::index::hnsw::HnswIndex;
+use crate::index::quantized::{Method, QuantizedStore};
+use crate::index::vector_store::VectorStore;
 use crate::model::collection::{CollectionConfig, HnswConfig, VectorParams};
 
 /// The graph of one vector name, if any, and whether a build is under way.
@@ -29,6 +31,11 @@ pub(crate) struct GraphSlot {
     pub building: bool,
     /// What `index` was built for and from (set with `index`).
     pub origin: Option<Arc<GraphOrigin>>,
+    /// Quantized codes of the rows `index` covers, when the vector's `quantization_config`
+    /// asks for scalar or binary codes (same generation as `index`).
+    pub quantized: Option<Arc<QuantizedStore>>,
+    /// A build of codes alone (after a quantization config change) is under way.
+    pub quantizing: bool,
 }
 
 /// Every vector name's graph.
@@ -73,6 +80,25 @@ pub(crate) fn effective_hnsw(config: &CollectionConfig, params: &VectorParams) -
         hnsw.apply(diff);
     }
     hnsw
+}
+
+/// The quantized codes a vector's graph keeps beside it: the vector's own
+/// `quantization_config`, else the collection's (`None` for none, product and turbo).
+pub(crate) fn effective_quantization(
+    config: &CollectionConfig,
+    params: &VectorParams,
+) -> Option<Method> {
+    let own = params.quantization_config.as_ref();
+    Method::of_config(own.or(config.quantization_config.as_ref()))
+}
+
+/// Codes for a graph's rows, if the vector asks for them.
+fn codes_for(
+    store: &VectorStore,
+    distance: crate::model::vectors::Distance,
+    method: Option<Method>,
+) -> Option<Arc<QuantizedStore>> {
+    method.map(|m| Arc::new(QuantizedStore::build(store, distance, m)))
 }
 
 /// How many not-yet-indexed offsets justify a rebuild of an existing graph.
@@ -121,20 +147,40 @@ impl Collection {
                     dead > config.optimizer_config.deleted_threshold * built as f64
                 }
             };
+            let method = effective_quantization(&config, params);
+            let distance = params.distance;
             if !due {
+                // The graph stays; its codes follow a quantization config change.
+                let codes = slot.quantized.as_ref().map(|q| q.method());
+                if codes != method && !slot.quantizing {
+                    if method.is_none() {
+                        slot.quantized = None;
+                        continue;
+                    }
+                    slot.quantizing = true;
+                    let snapshot = store.clone();
+                    let name = name.to_string();
+                    let weak = this.clone();
+                    submit(Box::new(move || {
+                        let codes = codes_for(&snapshot, distance, method);
+                        if let Some(collection) = weak.upgrade() {
+                            collection.install_codes(&name, generation, codes);
+                        }
+                    }));
+                }
                 continue;
             }
             slot.building = true;
             let snapshot = store.clone();
             let hnsw = effective_hnsw(&config, params);
-            let distance = params.distance;
             let name = name.to_string();
             let weak = this.clone();
             let persistent = self.storage.is_persistent();
             submit(Box::new(move || {
                 let built = HnswIndex::build(&snapshot, distance, &hnsw).map(|index| {
                     let origin = GraphOrigin::of_build(&snapshot, distance, &hnsw, persistent);
-                    (index, origin)
+                    let codes = codes_for(&snapshot, distance, method);
+                    (index, origin, codes)
                 });
                 if let Some(collection) = weak.upgrade() {
                     collection.install_graph(&name, generation, built);
@@ -147,7 +193,7 @@ impl Collection {
         &self,
         name: &str,
         generation: u64,
-        built: crate::error::Result<(HnswIndex, GraphOrigin)>,
+        built: crate::error::Result<(HnswIndex, GraphOrigin, Option<Arc<QuantizedStore>>)>,
     ) {
         let installed = {
             let mut state = self.state.write();
@@ -155,13 +201,14 @@ impl Collection {
             let slot = state.graphs.entry(name.to_string()).or_default();
             slot.building = false;
             match built {
-                Ok((index, origin)) if generation == current => {
+                Ok((index, origin, codes)) if generation == current => {
                     self.graph_stats.builds.fetch_add(1, Ordering::Relaxed);
                     self.graph_stats
                         .vectors_indexed
                         .fetch_add(origin.vectors as u64, Ordering::Relaxed);
                     slot.index = Some(Arc::new(index));
                     slot.origin = Some(Arc::new(origin));
+                    slot.quantized = codes;
                     slot.generation = generation;
                     true
                 }
@@ -183,6 +230,22 @@ impl Collection {
         self.schedule_indexing();
     }
 
+    /// Installs codes built for the current graph of `name` (dropped if the table was
+    /// compacted meanwhile: the graph rebuild that follows brings its own).
+    fn install_codes(&self, name: &str, generation: u64, codes: Option<Arc<QuantizedStore>>) {
+        {
+            let mut state = self.state.write();
+            let current = state.points.generation();
+            let slot = state.graphs.entry(name.to_string()).or_default();
+            slot.quantizing = false;
+            if generation == current && slot.index.is_some() {
+                slot.quantized = codes;
+            }
+        }
+        // The config may have changed again meanwhile.
+        self.schedule_indexing();
+    }
+
     /// `(indexed vectors, whether a graph is missing or building)` for collection info.
     pub(crate) fn indexing_status(&self) -> (u64, bool) {
         let config = self.config.read();
@@ -200,7 +263,7 @@ impl Collection {
             }
             let wanted = wants_graph(&config, live, params.size);
             let has = slot.is_some_and(|s| s.index.is_some() && s.generation == generation);
-            if slot.is_some_and(|s| s.building) || (wanted && !has) {
+            if slot.is_some_and(|s| s.building || s.quantizing) || (wanted && !has) {
                 pending = true;
             }
         }

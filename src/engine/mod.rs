@@ -176,6 +176,8 @@ impl Engine {
             .save_collection(&collection.name, &record)
             .await?;
         *collection.config.write() = next;
+        // A lower indexing threshold or new quantization settings take effect now.
+        collection.schedule_indexing();
         Ok(true)
     }
 

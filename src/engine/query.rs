@@ -123,7 +123,10 @@ impl Engine {
         Ok(query)
     }
 
+    /// Also checks every stage's search params (legacy bodies build stages without
+    /// [`crate::model::universal::build_stage`]).
     fn resolve_lookups(&self, stage: &mut Stage) -> Result<()> {
+        stage.params.validate("params")?;
         for p in &mut stage.prefetch {
             self.resolve_lookups(p)?;
         }

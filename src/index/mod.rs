@@ -12,6 +12,7 @@ pub mod filter;
 pub mod hnsw;
 pub mod multi;
 pub mod payload;
+pub mod quantized;
 pub mod sparse;
 pub mod vector_store;
 

@@ -112,7 +112,8 @@ impl VectorSelection {
     }
 }
 
-/// Search knobs. `exact` and `hnsw_ef` are accepted now and used once HNSW lands.
+/// Search knobs: `exact` skips graphs and quantized codes, `hnsw_ef` sets a graph walk's beam,
+/// `indexed_only` skips points not yet in a graph, `quantization` steers quantized search.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct SearchParams {
     #[serde(default)]
@@ -122,9 +123,42 @@ pub struct SearchParams {
     #[serde(default)]
     pub indexed_only: Option<bool>,
     #[serde(default)]
-    pub quantization: Option<Value>,
+    pub quantization: Option<QuantizationSearchParams>,
     #[serde(default)]
     pub acorn: Option<Value>,
+}
+
+/// `params.quantization`: Qdrant's knobs for searching a vector that has quantized codes.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+pub struct QuantizationSearchParams {
+    /// Search the original vectors only.
+    #[serde(default, deserialize_with = "null_as_false")]
+    pub ignore: bool,
+    /// Rescore the candidates the codes found with the original vectors (default: yes).
+    #[serde(default)]
+    pub rescore: Option<bool>,
+    /// How many candidates the codes preselect, as a multiple of the limit (at least 1).
+    #[serde(default)]
+    pub oversampling: Option<f64>,
+}
+
+fn null_as_false<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
+}
+
+impl SearchParams {
+    /// Checks the values Qdrant's schema bounds; `path` names `params` in messages.
+    pub fn validate(&self, path: &str) -> Result<()> {
+        if let Some(o) = self.quantization.as_ref().and_then(|q| q.oversampling)
+            && (o.is_nan() || o < 1.0)
+        {
+            return Err(Error::validation(
+                &format!("{path}.quantization.oversampling"),
+                &format!("value {o} invalid, must be 1.0 or larger"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn check_limit(path: &str, limit: usize) -> Result<()> {

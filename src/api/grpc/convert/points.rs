@@ -15,8 +15,8 @@ use crate::model::operations::{
 };
 use crate::model::order_by::{Direction, OrderByInterface, OrderByStruct, StartFrom};
 use crate::model::query::{
-    CountRequest, NamedVectorStruct, PointRequest, QueryRequest, ScrollRequest, SearchParams,
-    SearchRequest,
+    CountRequest, NamedVectorStruct, PointRequest, QuantizationSearchParams, QueryRequest,
+    ScrollRequest, SearchParams, SearchRequest,
 };
 use crate::model::vectors::{SparseVector, Vector};
 
@@ -211,9 +211,11 @@ pub(crate) fn search_params(p: Option<proto::SearchParams>) -> Option<SearchPara
         hnsw_ef: p.hnsw_ef.map(usize_from),
         exact: p.exact,
         indexed_only: p.indexed_only,
-        quantization: p.quantization.map(
-            |q| json!({ "ignore": q.ignore, "rescore": q.rescore, "oversampling": q.oversampling }),
-        ),
+        quantization: p.quantization.map(|q| QuantizationSearchParams {
+            ignore: q.ignore.unwrap_or(false),
+            rescore: q.rescore,
+            oversampling: q.oversampling,
+        }),
         acorn: p
             .acorn
             .map(|a| json!({ "enable": a.enable, "max_selectivity": a.max_selectivity })),
@@ -489,6 +491,9 @@ fn search_params_json(p: proto::SearchParams) -> Json {
         "hnsw_ef": p.hnsw_ef,
         "exact": p.exact,
         "indexed_only": p.indexed_only,
+        "quantization": p.quantization.map(|q| json!({
+            "ignore": q.ignore, "rescore": q.rescore, "oversampling": q.oversampling
+        })),
     })
 }
 
