@@ -49,6 +49,54 @@ pub fn similarity(distance: Distance, query: &[f32], stored: &[f32]) -> f32 {
     }
 }
 
+/// The order a graph walk ranks rows by, with its kernel chosen once per search instead of
+/// matched per call: `distance(query, stored) == -similarity(..)` bit for bit, so smaller is
+/// nearer for every [`Distance`]. Implemented by zero-sized types so that a walk generic over
+/// it calls the kernel directly.
+pub trait WalkKernel: Copy {
+    fn distance(query: &[f32], stored: &[f32]) -> f32;
+}
+
+/// The score of a row whose [`WalkKernel`] distance for `distance` is `walk_distance`: equal,
+/// bit for bit, to [`score`] of the same row, without scoring it again.
+#[inline]
+pub fn score_from_walk(distance: Distance, walk_distance: f32) -> f32 {
+    match distance {
+        Distance::Cosine | Distance::Dot => -walk_distance,
+        Distance::Euclid => walk_distance.sqrt(),
+        Distance::Manhattan => walk_distance,
+    }
+}
+
+/// Cosine (rows and query normalised) and Dot: the negated dot product.
+#[derive(Clone, Copy, Debug)]
+pub struct NegatedDot;
+/// Euclid: the squared distance (its square root is only taken for the score).
+#[derive(Clone, Copy, Debug)]
+pub struct SquaredEuclid;
+/// Manhattan: the L1 distance.
+#[derive(Clone, Copy, Debug)]
+pub struct L1;
+
+impl WalkKernel for NegatedDot {
+    #[inline]
+    fn distance(query: &[f32], stored: &[f32]) -> f32 {
+        -dot(query, stored)
+    }
+}
+impl WalkKernel for SquaredEuclid {
+    #[inline]
+    fn distance(query: &[f32], stored: &[f32]) -> f32 {
+        l2sq(query, stored)
+    }
+}
+impl WalkKernel for L1 {
+    #[inline]
+    fn distance(query: &[f32], stored: &[f32]) -> f32 {
+        manhattan(query, stored)
+    }
+}
+
 /// `Ordering::Less` when score `a` is better than `b` (sorts best first).
 #[inline]
 pub fn compare(distance: Distance, a: f32, b: f32) -> Ordering {
@@ -148,6 +196,25 @@ mod tests {
     fn lower_distance_ranks_first_for_euclid() {
         assert_eq!(compare(Distance::Euclid, 1.0, 2.0), Ordering::Less);
         assert_eq!(compare(Distance::Dot, 1.0, 2.0), Ordering::Greater);
+    }
+
+    #[test]
+    fn walk_kernels_negate_the_similarity() {
+        let (q, r) = ([0.6, -0.8, 0.1], [0.3, 0.4, -2.0]);
+        let similarity = |d| similarity(d, &q, &r);
+        assert_eq!(NegatedDot::distance(&q, &r), -similarity(Distance::Dot));
+        assert_eq!(
+            SquaredEuclid::distance(&q, &r),
+            -similarity(Distance::Euclid)
+        );
+        assert_eq!(L1::distance(&q, &r), -similarity(Distance::Manhattan));
+        for (d, walk) in [
+            (Distance::Dot, NegatedDot::distance(&q, &r)),
+            (Distance::Euclid, SquaredEuclid::distance(&q, &r)),
+            (Distance::Manhattan, L1::distance(&q, &r)),
+        ] {
+            assert_eq!(score_from_walk(d, walk), score(d, &q, &r));
+        }
     }
 
     #[test]

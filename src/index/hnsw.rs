@@ -2,12 +2,14 @@
 //!
 //! A graph is built by a [`GraphBuilder`] — our own parallel construction ([`NativeBuilder`],
 //! `construct.rs`), which the engine uses, or `hnsw_rs` ([`HnswRsBuilder`], `build.rs`), kept for
-//! comparison — and kept in our own flat layout ([`HnswGraph`]: per-layer CSR adjacency over
-//! `u32` offsets), which [`GraphFile`] (`graph_file.rs`) saves and reads back with its rows named
-//! by point id. Searches walk that
-//! layout with the loop in this file: a greedy descent through the upper layers, then a beam
-//! search of width `ef` on layer 0, scoring rows of the store with the kernels of
-//! [`crate::index::distance`].
+//! comparison — and kept in our own flat layout ([`HnswGraph`], `graph.rs`: layer 0 with a fixed
+//! stride per node, upper layers as sparse rows, all over `u32` offsets), which [`GraphFile`]
+//! (`graph_file.rs`) saves and reads back with its rows named by point id. Searches walk that
+//! layout with the loop in `walk.rs` (a greedy descent through the upper layers, then a beam
+//! search of width `ef` on layer 0), which is generic over how a row is scored: a [`RowScorer`]
+//! (`scorer.rs`). [`HnswSearch`] scores the store's `f32` rows with the kernels of
+//! [`crate::index::distance`] ([`DenseRows`]); other encodings of the rows (quantized codes,
+//! float16, multivectors) plug into [`HnswIndex::walk`] with a scorer of their own.
 //!
 //! The engine keeps an [`HnswIndex`] beside the store it was built from and, per query, wraps
 //! both in an [`HnswSearch`], which implements [`VectorIndex`] like the exact scan does:
@@ -35,10 +37,9 @@ mod build;
 mod construct;
 mod graph;
 mod graph_file;
+mod scorer;
 mod visited;
-
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+mod walk;
 
 pub use build::{
     BuildParams, GraphBuilder, GraphDistance, HnswRs, HnswRsBuilder, MAX_M, MIN_EF_CONSTRUCT,
@@ -50,14 +51,16 @@ pub use graph_file::{
     GRAPH_FORMAT_VERSION, GraphFile, GraphFileHeader, SavedRow, encode as encode_graph_file,
     fingerprint,
 };
+pub use scorer::{DenseRows, RowScorer};
 
 use crate::error::Result;
-use crate::index::distance;
+use crate::index::distance::{self, L1, NegatedDot, SquaredEuclid};
 use crate::index::vector_store::VectorStore;
 use crate::index::{ScoredOffset, SearchRequest, VectorIndex};
 use crate::model::collection::HnswConfig;
 use crate::model::vectors::Distance;
-use visited::{VisitedPool, VisitedSet};
+use visited::VisitedPool;
+use walk::Walk;
 
 /// A built graph for one vector store, ready to search.
 pub struct HnswIndex {
@@ -115,6 +118,34 @@ impl HnswIndex {
     pub fn is_empty(&self) -> bool {
         self.graph.is_empty()
     }
+
+    /// Walks the graph for one query whose rows `scorer` scores, and returns up to `ef`
+    /// `(distance, offset)` pairs that `accept` takes, nearest first (equal distances by
+    /// offset). `ef` is raised to `top` and capped at the graph's size; `top` is how many results
+    /// the caller needs (fewer reachable ones make the walk score the unreached rows too, see
+    /// the module docs). Distances are the scorer's; callers turn them into scores.
+    pub fn walk<S: RowScorer>(
+        &self,
+        scorer: &S,
+        accept: &dyn Fn(u32) -> bool,
+        ef: usize,
+        top: usize,
+    ) -> Vec<(f32, u32)> {
+        if top == 0 || self.graph.is_empty() {
+            return Vec::new();
+        }
+        // `top` is the client's offset + limit and may be huge; the beam never needs to be
+        // wider than the graph.
+        let ef = ef.max(top).clamp(1, self.graph.len());
+        let mut visited = self.visited.take();
+        Walk {
+            graph: &self.graph,
+            accept,
+            ef,
+            top,
+        }
+        .run(scorer, &mut visited)
+    }
 }
 
 /// One query's view of an index and the store it was built from.
@@ -125,139 +156,23 @@ pub struct HnswSearch<'a> {
     pub ef: Option<usize>,
 }
 
-/// `(distance, offset)` ordered so that a `BinaryHeap` pops the *nearest* first.
-#[derive(Clone, Copy, PartialEq)]
-struct Nearest(f32, u32);
-/// `(distance, offset)` ordered so that a `BinaryHeap` pops the *farthest* first.
-#[derive(Clone, Copy, PartialEq)]
-struct Farthest(f32, u32);
-
-impl Eq for Nearest {}
-impl Ord for Nearest {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.0.total_cmp(&self.0).then(other.1.cmp(&self.1))
-    }
-}
-impl PartialOrd for Nearest {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Eq for Farthest {}
-impl Ord for Farthest {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
-    }
-}
-impl PartialOrd for Farthest {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 impl HnswSearch<'_> {
-    /// Smaller is nearer for every distance: the negated similarity. `None` for a row the
-    /// store no longer has (it is then neither expanded nor returned).
-    #[inline]
-    fn distance_to(&self, query: &[f32], offset: u32) -> Option<f32> {
-        let row = self.store.get(offset)?;
-        Some(-distance::similarity(self.index.distance, query, row))
-    }
-
-    /// Greedy descent from the entry point through layers `max..1`: at each layer, move to the
-    /// nearest neighbour while one is nearer. Returns the node to start layer 0 from.
-    fn descend(&self, query: &[f32], entry: u32) -> u32 {
-        let graph = &self.index.graph;
-        let mut current = entry;
-        let mut current_distance = self.distance_to(query, entry).unwrap_or(f32::INFINITY);
-        for layer in (1..=graph.max_layer()).rev() {
-            let mut moved = true;
-            while moved {
-                moved = false;
-                for &next in graph.neighbours(layer, current) {
-                    if let Some(d) = self.distance_to(query, next)
-                        && d < current_distance
-                    {
-                        current = next;
-                        current_distance = d;
-                        moved = true;
-                    }
-                }
+    /// The walk with `store`'s `f32` rows, the kernel chosen here once for the whole search.
+    fn walk(&self, request: &SearchRequest<'_>, ef: usize) -> Vec<(f32, u32)> {
+        let (store, query) = (self.store, request.query);
+        let accept = request.accept;
+        let (index, top) = (self.index, request.top);
+        match self.index.distance {
+            Distance::Cosine | Distance::Dot => {
+                index.walk(&DenseRows::<NegatedDot>::new(store, query), accept, ef, top)
             }
-        }
-        current
-    }
-
-    /// Beam search on layer 0 from `start`. Returns up to `ef` accepted `(distance, offset)`
-    /// pairs and whether the walk ran out of candidates (visited all it could reach).
-    fn walk_base_layer(
-        &self,
-        request: &SearchRequest<'_>,
-        start: u32,
-        ef: usize,
-        visited: &mut VisitedSet,
-    ) -> (BinaryHeap<Farthest>, bool) {
-        let graph = &self.index.graph;
-        let query = request.query;
-        let mut candidates: BinaryHeap<Nearest> = BinaryHeap::with_capacity(ef * 2);
-        let mut results: BinaryHeap<Farthest> = BinaryHeap::with_capacity(ef + 1);
-        visited.insert(start);
-        let start_distance = self.distance_to(query, start);
-        candidates.push(Nearest(start_distance.unwrap_or(f32::INFINITY), start));
-        if let Some(d) = start_distance
-            && (request.accept)(start)
-        {
-            results.push(Farthest(d, start));
-        }
-        while let Some(Nearest(distance, node)) = candidates.pop() {
-            let worst = results.peek().map_or(f32::INFINITY, |f| f.0);
-            if results.len() >= ef && distance > worst {
-                return (results, false);
-            }
-            for &next in graph.neighbours(0, node) {
-                if !visited.insert(next) {
-                    continue;
-                }
-                let Some(d) = self.distance_to(query, next) else {
-                    continue;
-                };
-                let worst = results.peek().map_or(f32::INFINITY, |f| f.0);
-                if results.len() < ef || d < worst {
-                    candidates.push(Nearest(d, next));
-                    if (request.accept)(next) {
-                        results.push(Farthest(d, next));
-                        if results.len() > ef {
-                            results.pop();
-                        }
-                    }
-                }
-            }
-        }
-        (results, true)
-    }
-
-    /// Adds every accepted node the walk did not visit (bounded by `ef`): the completion of a
-    /// walk that exhausted its reachable nodes without finding `top` results.
-    fn complete_exactly(
-        &self,
-        request: &SearchRequest<'_>,
-        ef: usize,
-        visited: &VisitedSet,
-        results: &mut BinaryHeap<Farthest>,
-    ) {
-        for offset in 0..self.index.graph.len() as u32 {
-            if visited.contains(offset) || !(request.accept)(offset) {
-                continue;
-            }
-            let Some(d) = self.distance_to(request.query, offset) else {
-                continue;
-            };
-            if results.len() < ef {
-                results.push(Farthest(d, offset));
-            } else if results.peek().is_some_and(|w| d < w.0) {
-                results.pop();
-                results.push(Farthest(d, offset));
-            }
+            Distance::Euclid => index.walk(
+                &DenseRows::<SquaredEuclid>::new(store, query),
+                accept,
+                ef,
+                top,
+            ),
+            Distance::Manhattan => index.walk(&DenseRows::<L1>::new(store, query), accept, ef, top),
         }
     }
 }
@@ -265,33 +180,16 @@ impl HnswSearch<'_> {
 impl VectorIndex for HnswSearch<'_> {
     fn search(&self, request: &SearchRequest<'_>) -> Vec<ScoredOffset> {
         debug_assert_eq!(request.distance, self.index.distance);
-        let graph = &self.index.graph;
-        let Some(entry) = graph.entry_point() else {
-            return Vec::new();
-        };
-        if request.top == 0 {
+        if request.top == 0 || self.index.is_empty() {
             return Vec::new();
         }
-        // `top` is the client's offset + limit and may be huge; the beam never needs to be
-        // wider than the graph.
-        let ef = self
-            .ef
-            .unwrap_or(self.index.default_ef)
-            .max(request.top)
-            .clamp(1, graph.len());
-        let mut visited = self.index.visited.take();
-        let start = self.descend(request.query, entry);
-        let (mut results, exhausted) = self.walk_base_layer(request, start, ef, &mut visited);
-        if exhausted && results.len() < request.top {
-            self.complete_exactly(request, ef, &visited, &mut results);
-        }
-        drop(visited);
+        let ef = self.ef.unwrap_or(self.index.default_ef);
+        let found = self.walk(request, ef);
 
-        let mut scored: Vec<(ScoredOffset, _)> = results
+        let mut scored: Vec<(ScoredOffset, _)> = found
             .into_iter()
-            .filter_map(|Farthest(_, offset)| {
-                let row = self.store.get(offset)?;
-                let score = distance::score(request.distance, request.query, row);
+            .filter_map(|(walk_distance, offset)| {
+                let score = distance::score_from_walk(request.distance, walk_distance);
                 if let Some(t) = request.score_threshold
                     && !distance::passes_threshold(request.distance, score, t)
                 {

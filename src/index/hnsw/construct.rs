@@ -30,8 +30,9 @@ use parking_lot::Mutex;
 
 use super::build::{BuildParams, GraphBuilder, MAX_LAYERS, unlinked_graph};
 use super::graph::{HnswGraph, NodeLinks};
+use super::scorer::prefetch_start;
 use super::visited::VisitedSet;
-use super::{Farthest, Nearest};
+use super::walk::{Farthest, Nearest};
 use crate::error::{Error, Result};
 use crate::index::distance;
 use crate::index::vector_store::VectorStore;
@@ -224,7 +225,10 @@ impl<'a> Construction<'a> {
     #[inline]
     fn prefetch_rows(&self, nodes: &[u32]) {
         for &node in nodes {
-            prefetch(self.row(node));
+            // The build is bound by memory: most rows a beam search scores are not in any
+            // cache, and loading the next ones while the current one is scored is what lets it
+            // keep up with hnswlib, which does the same.
+            prefetch_start(self.row(node));
         }
     }
 
@@ -413,20 +417,4 @@ impl<'a> Construction<'a> {
             }
         }
     }
-}
-
-/// Asks the CPU to start loading the start of `row` into the cache. The build is bound by
-/// memory: most rows a beam search scores are not in any cache, and loading the next ones while
-/// the current one is scored is what lets it keep up with hnswlib, which does the same.
-#[inline]
-fn prefetch(row: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint: it never faults, reads nothing into the program and
-    // writes nothing, and the address comes from a live slice anyway.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
 }

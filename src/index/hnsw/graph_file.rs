@@ -25,7 +25,7 @@
 
 use uuid::Uuid;
 
-use crate::index::hnsw::graph::{Adjacency, HnswGraph, UpperLayer};
+use crate::index::hnsw::graph::{Adjacency, BaseLayer, HnswGraph, UpperLayer};
 use crate::model::PointId;
 use crate::model::vectors::Distance;
 
@@ -107,11 +107,13 @@ impl Writer {
     fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn rows_of(&mut self, adjacency: &Adjacency, rows: usize) {
-        for i in 0..rows {
-            self.u32(adjacency.row(i).len() as u32);
+    /// Every row's degree, then every row's targets (the same bytes for layer 0's fixed-stride
+    /// layout and for the upper layers' sparse rows).
+    fn rows<'r>(&mut self, rows: impl Iterator<Item = &'r [u32]> + Clone) {
+        for row in rows.clone() {
+            self.u32(row.len() as u32);
         }
-        for &t in &adjacency.targets {
+        for &t in rows.flatten() {
             self.u32(t);
         }
     }
@@ -226,13 +228,13 @@ pub fn encode(header: &GraphFileHeader, rows: &[SavedRow], graph: &HnswGraph) ->
         w.0.extend_from_slice(&bytes);
         w.u32(fp);
     }
-    w.rows_of(&graph.base, graph.len());
+    w.rows(graph.base.rows());
     for layer in &graph.upper {
         w.u32(layer.nodes.len() as u32);
         for &n in &layer.nodes {
             w.u32(n);
         }
-        w.rows_of(&layer.adjacency, layer.nodes.len());
+        w.rows((0..layer.nodes.len()).map(|i| layer.adjacency.row(i)));
     }
     let crc = crc32fast::hash(&w.0);
     w.u32(crc);
@@ -308,7 +310,8 @@ impl GraphFile {
                 k => return Err(format!("unknown row kind {k}")),
             });
         }
-        let base = r.adjacency(len, len)?;
+        let layer0 = r.adjacency(len, len)?;
+        let base = BaseLayer::from_rows((0..len).map(|i| layer0.row(i)));
         let mut upper = Vec::with_capacity(layers);
         for _ in 0..layers {
             let count = r.count(8)?;
