@@ -3,10 +3,9 @@
 //! loop (`quiver::index::hnsw::HnswSearch`), `hnsw_rs`'s own `search` on its graph, and the exact
 //! scan.
 //!
-//! The dataset (seeded): 100 Gaussian centres in 128 dimensions; each point is a centre plus a
-//! 32-dimensional standard normal latent times a fixed random 32×128 basis / √32, times 3, plus
-//! isotropic noise σ 0.3; rows normalised (Cosine). Queries are drawn the same way; the truth is
-//! the exact top 10 by brute force.
+//! The dataset is issue 5's, from `benches/dataset.rs` (shared with `benches/load.rs`): 100
+//! seeded Gaussian clusters in 128 dimensions, Cosine; the truth is the exact top 10 by brute
+//! force.
 //!
 //! Prints the build times (each builder on `QUIVER_BENCH_THREADS` threads, default all cores;
 //! hnsw_rs's then split into construction and export into our layout), then criterion's
@@ -28,7 +27,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
-use quiver::index::distance::preprocess;
 use quiver::index::exact::ExactScan;
 use quiver::index::hnsw::{
     BuildParams, GraphBuilder, HnswIndex, HnswRs, HnswSearch, NativeBuilder, build_hnsw_rs, export,
@@ -37,13 +35,13 @@ use quiver::index::vector_store::VectorStore;
 use quiver::index::{SearchRequest, VectorIndex};
 use quiver::model::PointId;
 use quiver::model::vectors::Distance;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-const DIM: usize = 128;
-const LATENT: usize = 32;
-const CENTRES: usize = 100;
+#[path = "dataset.rs"]
+mod dataset;
+
+use dataset::DIM;
+
 const QUERIES: usize = 1000;
 const TOP: usize = 10;
 const EFS: [usize; 2] = [64, 128];
@@ -52,43 +50,6 @@ const COMPARE_EFS: [usize; 4] = [32, 64, 128, 256];
 const M: usize = 16;
 const EF_CONSTRUCT: usize = 100;
 const GROUP: &str = "hnsw_search_top10";
-
-fn normal(rng: &mut StdRng) -> f32 {
-    let u: f32 = 1.0 - rng.r#gen::<f32>();
-    let v: f32 = rng.r#gen();
-    (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-}
-
-struct Generator {
-    centres: Vec<Vec<f32>>,
-    basis: Vec<Vec<f32>>,
-}
-
-impl Generator {
-    fn new(rng: &mut StdRng) -> Self {
-        let gaussian_rows = |rng: &mut StdRng, n: usize| -> Vec<Vec<f32>> {
-            (0..n)
-                .map(|_| (0..DIM).map(|_| normal(rng)).collect())
-                .collect()
-        };
-        Generator {
-            centres: gaussian_rows(rng, CENTRES),
-            basis: gaussian_rows(rng, LATENT),
-        }
-    }
-
-    fn draw(&self, rng: &mut StdRng) -> Vec<f32> {
-        let mut v = self.centres[rng.gen_range(0..CENTRES)].clone();
-        let scale = 3.0 / (LATENT as f32).sqrt();
-        for row in &self.basis {
-            let z = normal(rng) * scale;
-            v.iter_mut().zip(row).for_each(|(x, b)| *x += z * b);
-        }
-        v.iter_mut().for_each(|x| *x += 0.3 * normal(rng));
-        preprocess(Distance::Cosine, &mut v);
-        v
-    }
-}
 
 fn request<'a>(query: &'a [f32]) -> SearchRequest<'a> {
     SearchRequest {
@@ -226,13 +187,7 @@ fn with_hnsw_rs() -> bool {
 
 fn setup() -> Fixture {
     let n = points();
-    let mut rng = StdRng::seed_from_u64(0x4953_5355_4535);
-    let generator = Generator::new(&mut rng);
-    let mut store = VectorStore::new(DIM);
-    for _ in 0..n {
-        store.push(Some(&generator.draw(&mut rng)));
-    }
-    let queries: Vec<Vec<f32>> = (0..QUERIES).map(|_| generator.draw(&mut rng)).collect();
+    let dataset::Dataset { store, queries } = dataset::generate(n, QUERIES);
 
     let started = Instant::now();
     let truth: Vec<Vec<u32>> = queries
