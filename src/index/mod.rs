@@ -9,10 +9,12 @@
 pub mod distance;
 pub mod exact;
 pub mod filter;
+pub mod geo;
 pub mod hnsw;
 pub mod multi;
 pub mod payload;
 pub mod sparse;
+pub mod text;
 pub mod vector_store;
 
 use crate::model::PointId;
