@@ -14,12 +14,10 @@ use crate::engine::payload_index::PayloadIndexes;
 
 use crate::engine::points::PointTable;
 use crate::error::{Error, Result};
-use crate::index::filter;
 use crate::model::PointId;
 use crate::model::collection::{
     CollectionConfig, CollectionInfo, CollectionParams, CollectionStatus, VectorKind, VectorParams,
 };
-use crate::model::filter::Filter;
 use crate::model::payload_index::PayloadIndexRegistry;
 use crate::storage::{LoadedCollection, Storage, StoredCollection, StoredPoint};
 
@@ -155,19 +153,6 @@ impl Collection {
     /// Parameters of the vector `name` for a search or a query, with Qdrant's messages.
     pub(crate) fn search_vector_params(&self, name: &str) -> Result<VectorParams> {
         vector_params(&self.config.read().params, name)
-    }
-
-    /// Counts points matching `filter` (all points without one).
-    pub fn count(&self, filter: Option<&Filter>) -> u64 {
-        let state = self.state.read();
-        let points = &state.points;
-        match filter {
-            None => points.len() as u64,
-            Some(f) => points
-                .iter_from(None)
-                .filter(|(_, off)| filter::matches(f, &points.view(*off)))
-                .count() as u64,
-        }
     }
 }
 

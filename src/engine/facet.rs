@@ -43,9 +43,9 @@ impl Collection {
         };
         let points = &state.points;
         let mut counts: HashMap<FacetValue, u64> = HashMap::new();
-        for (_, offset) in points.iter_from(None) {
+        for (_, offset) in state.filter_scope(query.filter.as_ref()) {
             if let Some(f) = &query.filter
-                && !filter::matches(f, &points.view(offset))
+                && !filter::matches(f, &state.view(offset))
             {
                 continue;
             }

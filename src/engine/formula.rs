@@ -119,7 +119,7 @@ impl PointScope<'_> {
                     .ok_or_else(|| variable_error(path, "number", "Value is not a number"))?
             }
             Expression::Condition(condition) => {
-                if filter::condition_matches(condition, &self.run.points.view(self.offset)) {
+                if filter::condition_matches(condition, &self.run.state.view(self.offset)) {
                     1.0
                 } else {
                     0.0

@@ -46,15 +46,16 @@ impl Collection {
         let Some(store) = points.store(&query.using) else {
             return Ok(DistanceMatrix::default());
         };
-        let mut candidates: Vec<u32> = points
-            .iter_from(None)
+        let mut candidates: Vec<u32> = state
+            .filter_scope(query.filter.as_ref())
+            .into_iter()
             .map(|(_, offset)| offset)
             .filter(|&offset| store.get(offset).is_some())
             .filter(|&offset| {
                 query
                     .filter
                     .as_ref()
-                    .is_none_or(|f| filter::matches(f, &points.view(offset)))
+                    .is_none_or(|f| filter::matches(f, &state.view(offset)))
             })
             .collect();
         if candidates.len() > query.sample {

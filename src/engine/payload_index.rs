@@ -10,16 +10,21 @@
 //! built when a collection loads or an index is created, grow with every write, and are rebuilt
 //! when the point table is compacted or stale entries outnumber the points.
 //! [`State::filter_candidates`] turns a filter into a superset of the offsets it can accept —
-//! the filter's cardinality estimate, and the points to score when that is small.
+//! the filter's cardinality estimate, the points to score when that is small, and the points
+//! that count, scroll, facets and updates by filter look at. [`State::view`] is how every filter
+//! evaluation sees a point: with the collection's text indexes, which decide what text matches
+//! mean.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use crate::engine::collection::{Collection, State};
-use crate::engine::points::PointTable;
+use crate::engine::points::{OffsetView, PointTable};
 use crate::error::Result;
+use crate::index::filter::PointView;
 use crate::index::payload::FieldIndex;
+use crate::index::text::TextAnalyzer;
 use crate::model::filter::{Condition, FieldCondition, Filter};
 use crate::model::json_path::JsonPath;
 use crate::model::payload_index::{PayloadFieldSchema, PayloadIndexInfo, PayloadSchemaType};
@@ -96,7 +101,7 @@ impl PayloadIndexes {
             let Ok(path) = JsonPath::parse(key) else {
                 continue;
             };
-            let mut index = FieldIndex::new(path, schema.data_type());
+            let mut index = FieldIndex::for_schema(path, schema);
             for (_, offset) in points.iter_from(None) {
                 index.add(offset, points.payload(offset));
             }
@@ -107,6 +112,36 @@ impl PayloadIndexes {
 }
 
 impl State {
+    /// One live offset as the filter evaluator sees it, text indexes included.
+    pub(crate) fn view(&self, offset: u32) -> IndexedView<'_> {
+        IndexedView {
+            point: self.points.view(offset),
+            indexes: &self.payload_indexes,
+        }
+    }
+
+    /// The live offsets `filter` can accept, in point-id order: from the payload indexes when
+    /// they bound it, else all of them. Callers still evaluate the filter on each.
+    pub(crate) fn filter_scope(&self, filter: Option<&Filter>) -> Vec<(PointId, u32)> {
+        match filter.and_then(|f| self.filter_candidates(f)) {
+            Some(offsets) => self.live_by_id(offsets),
+            None => self.points.iter_from(None).collect(),
+        }
+    }
+
+    /// The live ones of `offsets` with their ids, in id order (stale index entries point at
+    /// dead offsets, which are dropped).
+    pub(crate) fn live_by_id(&self, offsets: Vec<u32>) -> Vec<(PointId, u32)> {
+        let mut live: Vec<(PointId, u32)> = offsets
+            .into_iter()
+            .filter(|&o| self.points.is_live(o))
+            .map(|o| (self.points.id(o), o))
+            .collect();
+        live.sort_unstable();
+        live.dedup();
+        live
+    }
+
     /// Builds the index structures afresh from the registry and the live points.
     pub(crate) fn rebuild_payload_indexes(&mut self) {
         self.payload_indexes = PayloadIndexes::build(&self.payload_index, &self.points);
@@ -177,10 +212,13 @@ impl State {
         }
     }
 
-    /// Only a condition with a single `match` or `range` test is answered from an index (other
-    /// tests, and missing values, need the payload).
+    /// Only a condition with a single `match`, `range` or geo test is answered from an index
+    /// (other tests, and missing values, need the payload).
     fn field_candidates(&self, field: &FieldCondition) -> Option<Vec<u32>> {
         let index = self.payload_indexes.fields.get(&field.key.to_string())?;
+        if let Some(found) = index.geo_matching(field) {
+            return Some(found);
+        }
         let only_match = field.range.is_none();
         let others = field.geo_bounding_box.is_some()
             || field.geo_radius.is_some()
@@ -230,6 +268,35 @@ impl State {
                 (key.clone(), info)
             })
             .collect()
+    }
+}
+
+/// One point as the filter evaluator sees it: the point table's view, plus the text indexes.
+pub(crate) struct IndexedView<'a> {
+    point: OffsetView<'a>,
+    indexes: &'a PayloadIndexes,
+}
+
+impl PointView for IndexedView<'_> {
+    fn id(&self) -> PointId {
+        self.point.id()
+    }
+
+    fn payload(&self) -> &Payload {
+        self.point.payload()
+    }
+
+    fn has_vector(&self, name: &str) -> bool {
+        self.point.has_vector(name)
+    }
+
+    fn text_analyzer(&self, key: &JsonPath) -> Option<&TextAnalyzer> {
+        // Few keys are indexed: a scan of them is cheaper than rendering `key` to look it up.
+        self.indexes
+            .fields
+            .values()
+            .filter(|index| index.key() == key)
+            .find_map(FieldIndex::text_analyzer)
     }
 }
 

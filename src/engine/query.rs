@@ -371,7 +371,7 @@ impl Run<'_> {
             points.is_live(offset)
                 && candidates.is_none_or(|c| c.contains(&offset))
                 && (excluded.is_empty() || !excluded.contains(&points.id(offset)))
-                && filter.is_none_or(|f| filter::matches(f, &points.view(offset)))
+                && filter.is_none_or(|f| filter::matches(f, &self.state.view(offset)))
         };
         let Some(query) = query else {
             return Ok(points

@@ -3,6 +3,10 @@
 //! Every read takes the collection's read lock once, evaluates filters with the one evaluator in
 //! `index::filter`, ranks with `index::exact` and selects payload and vector fields on the way
 //! out. Results are built while the lock is held and returned as owned values.
+//!
+//! Count and scroll look only at the points a filter's payload indexes leave
+//! (`State::filter_candidates`, a superset) when those are few, and evaluate the filter on each:
+//! the answers are the same as a pass over every point, in the same id order.
 
 use std::collections::HashSet;
 
@@ -12,6 +16,7 @@ use crate::engine::points::PointTable;
 use crate::error::Result;
 use crate::index::filter;
 use crate::model::PointId;
+use crate::model::filter::Filter;
 use crate::model::query::{PayloadSelection, RetrieveQuery, ScrollQuery, VectorSelection};
 use crate::model::results::{Record, ScrollResult};
 use crate::model::vectors::{DEFAULT_VECTOR, NamedVectors, Vector, VectorOutput};
@@ -56,7 +61,31 @@ fn record(
     }
 }
 
+/// Scroll uses index candidates when they are at most this part of the points (1/4).
+const SCROLL_CANDIDATE_SHARE: usize = 4;
+
 impl Collection {
+    /// Counts points matching `filter` (all points without one), looking only at the index
+    /// candidates when the filter's indexes bound it.
+    pub fn count(&self, filter: Option<&Filter>) -> u64 {
+        let state = self.state.read();
+        let Some(f) = filter else {
+            return state.points.len() as u64;
+        };
+        match state.filter_candidates(f) {
+            Some(offsets) => state
+                .live_by_id(offsets)
+                .into_iter()
+                .filter(|(_, o)| filter::matches(f, &state.view(*o)))
+                .count() as u64,
+            None => state
+                .points
+                .iter_from(None)
+                .filter(|(_, o)| filter::matches(f, &state.view(*o)))
+                .count() as u64,
+        }
+    }
+
     /// Points by id in request order; missing ids are omitted, duplicates returned once.
     pub fn retrieve(&self, query: &RetrieveQuery) -> Vec<Record> {
         let state = self.state.read();
@@ -88,7 +117,7 @@ impl Collection {
                 query
                     .filter
                     .as_ref()
-                    .is_none_or(|f| filter::matches(f, &points.view(offset)))
+                    .is_none_or(|f| filter::matches(f, &state.view(offset)))
             };
             let ordered = order_points(&state, order_by, &accept, query.limit)?;
             let records = ordered
@@ -109,11 +138,27 @@ impl Collection {
                 next_page_offset: None,
             });
         }
-        let mut page = points.iter_from(query.offset).filter(|(_, off)| {
+        // A page stops at `limit` matches, so a scan in id order is cheap when matches are
+        // common; the index candidates (sorted by id) pay off when they are a small part.
+        let candidates = query
+            .filter
+            .as_ref()
+            .and_then(|f| state.filter_candidates(f))
+            .filter(|c| c.len() <= points.len() / SCROLL_CANDIDATE_SHARE)
+            .map(|c| state.live_by_id(c));
+        let start = query.offset;
+        let scope: Box<dyn Iterator<Item = (PointId, u32)>> = match candidates {
+            Some(c) => Box::new(
+                c.into_iter()
+                    .filter(move |(id, _)| start.is_none_or(|s| *id >= s)),
+            ),
+            None => Box::new(points.iter_from(start)),
+        };
+        let mut page = scope.filter(|(_, off)| {
             query
                 .filter
                 .as_ref()
-                .is_none_or(|f| filter::matches(f, &points.view(*off)))
+                .is_none_or(|f| filter::matches(f, &state.view(*off)))
         });
         let result: Vec<Record> = page
             .by_ref()

@@ -189,9 +189,9 @@ fn select(state: &State, selector: &Selector, require_existing: bool) -> Result<
                 .collect())
         }
         Selector::Filter(f) => Ok(state
-            .points
-            .iter_from(None)
-            .filter(|(_, off)| filter::matches(f, &state.points.view(*off)))
+            .filter_scope(Some(f))
+            .into_iter()
+            .filter(|(_, off)| filter::matches(f, &state.view(*off)))
             .map(|(id, _)| id)
             .collect()),
     }
@@ -200,7 +200,7 @@ fn select(state: &State, selector: &Selector, require_existing: bool) -> Result<
 fn matches_filter(state: &State, id: &PointId, f: &Option<crate::model::filter::Filter>) -> bool {
     match (f, state.points.offset(id)) {
         (None, _) => true,
-        (Some(f), Some(off)) => filter::matches(f, &state.points.view(off)),
+        (Some(f), Some(off)) => filter::matches(f, &state.view(off)),
         (Some(_), None) => false,
     }
 }

@@ -14,21 +14,29 @@
 //!   else `is_empty`, else `is_null`; the remaining tests (`match`, `range`, geo) are alternatives
 //!   — any of them passing is enough.
 //! - `match.value` is strictly typed: integers match JSON numbers that are exactly an `i64`
-//!   (a stored `1.0` does not match `1`), strings match strings, bools match bools. Text matches
-//!   without a text index are substring tests.
+//!   (a stored `1.0` does not match `1`), strings match strings, bools match bools.
+//! - Text matches (`text`, `text_any`, `phrase`) depend on the key's index, as in Qdrant 1.18:
+//!   without a text index, `text` and `phrase` are substring tests and `text_any` passes if any
+//!   whitespace-separated query word is a substring; on a key with a text index they are token
+//!   tests under that index's tokenizer ([`TextAnalyzer::matches`]). The point view says which
+//!   keys have one ([`PointView::text_analyzer`]). Inside `nested` the element's relative keys
+//!   are not looked up (substring tests apply there).
 //! - `has_id` and `has_vector` inside a `nested` filter are false: an array element has neither.
 //!
-//! Cost: nothing here allocates; one evaluation walks the filter once and the payload along the
+//! Cost: nothing here allocates, except a token test on a text-indexed key (it tokenizes the
+//! query and the value); one evaluation walks the filter once and the payload along the
 //! condition paths only. Datetime strings in payloads are parsed per test because payloads are
 //! stored as JSON.
 
 use serde_json::Value;
 
+use crate::index::text::TextAnalyzer;
 use crate::model::Payload;
 use crate::model::filter::{
     AnyVariants, Condition, FieldCondition, Filter, GeoBoundingBox, GeoPoint, GeoPolygon,
     GeoRadius, Match, MatchValue, MinShould, Range, RangeInterface, Timestamp, ValuesCount,
 };
+use crate::model::json_path::JsonPath;
 use crate::model::point_id::PointId;
 
 /// What the evaluator needs to know about a point.
@@ -37,6 +45,10 @@ pub trait PointView {
     fn payload(&self) -> &Payload;
     /// Whether the point has a vector under `name` (`""` is the unnamed vector).
     fn has_vector(&self, name: &str) -> bool;
+    /// The tokenizer of the text index on `key`, if the collection has one there.
+    fn text_analyzer(&self, _key: &JsonPath) -> Option<&TextAnalyzer> {
+        None
+    }
 }
 
 /// True if `point` satisfies `filter`.
@@ -96,7 +108,16 @@ impl<P: PointView + ?Sized> Scope<'_, P> {
 
     fn condition(&self, condition: &Condition) -> bool {
         match condition {
-            Condition::Field(field) => field_matches(field, self.payload),
+            Condition::Field(field) => {
+                let analyzer = match (&field.r#match, self.point) {
+                    (
+                        Some(Match::Text { .. } | Match::TextAny { .. } | Match::Phrase { .. }),
+                        Some(point),
+                    ) => point.text_analyzer(&field.key),
+                    _ => None,
+                };
+                field_matches(field, self.payload, analyzer)
+            }
             Condition::IsEmpty(c) => {
                 // All selected values empty; no values at all (missing) counts as empty.
                 !c.is_empty
@@ -124,11 +145,15 @@ impl<P: PointView + ?Sized> Scope<'_, P> {
     }
 }
 
-fn field_matches(condition: &FieldCondition, payload: &Payload) -> bool {
+fn field_matches(
+    condition: &FieldCondition,
+    payload: &Payload,
+    analyzer: Option<&TextAnalyzer>,
+) -> bool {
     let mut found = false;
     let passed = condition.key.any_value(payload, |value| {
         found = true;
-        value_passes(condition, value)
+        value_passes(condition, value, analyzer)
     });
     passed || (!found && passes_when_missing(condition))
 }
@@ -147,7 +172,7 @@ fn passes_when_missing(condition: &FieldCondition) -> bool {
 }
 
 /// One selected value against the field condition (priority order in the module docs).
-fn value_passes(condition: &FieldCondition, value: &Value) -> bool {
+fn value_passes(condition: &FieldCondition, value: &Value, text: Option<&TextAnalyzer>) -> bool {
     if let Some(count) = &condition.values_count {
         let n = match value {
             Value::Null => 0,
@@ -168,8 +193,8 @@ fn value_passes(condition: &FieldCondition, value: &Value) -> bool {
         return null == expected;
     }
     match value {
-        Value::Array(elements) => elements.iter().any(|e| element_passes(condition, e)),
-        _ => element_passes(condition, value),
+        Value::Array(elements) => elements.iter().any(|e| element_passes(condition, e, text)),
+        _ => element_passes(condition, value, text),
     }
 }
 
@@ -183,11 +208,11 @@ fn is_empty_value(value: &Value) -> bool {
 
 /// The value tests of a field condition against one non-array value (or an array nested in an
 /// array, which only `except` accepts).
-fn element_passes(condition: &FieldCondition, value: &Value) -> bool {
+fn element_passes(condition: &FieldCondition, value: &Value, text: Option<&TextAnalyzer>) -> bool {
     condition
         .r#match
         .as_ref()
-        .is_some_and(|m| match_passes(m, value))
+        .is_some_and(|m| match_passes(m, value, text))
         || condition
             .range
             .as_ref()
@@ -206,7 +231,12 @@ fn element_passes(condition: &FieldCondition, value: &Value) -> bool {
             .is_some_and(|g| geo_point(value).is_some_and(|p| in_polygon(g, p)))
 }
 
-fn match_passes(condition: &Match, value: &Value) -> bool {
+fn match_passes(condition: &Match, value: &Value, text: Option<&TextAnalyzer>) -> bool {
+    if let (Some(analyzer), Some(stored)) = (text, value.as_str())
+        && let Some(passed) = analyzer.matches(condition, stored)
+    {
+        return passed;
+    }
     match condition {
         Match::Value { value: expected } => match (expected, value) {
             (MatchValue::String(s), Value::String(stored)) => s == stored,
@@ -365,6 +395,8 @@ mod tests {
         id: PointId,
         payload: Payload,
         vectors: &'static [&'static str],
+        /// A text index on this key, with these params.
+        text_index: Option<(JsonPath, TextAnalyzer)>,
     }
 
     impl PointView for TestPoint {
@@ -379,6 +411,13 @@ mod tests {
         fn has_vector(&self, name: &str) -> bool {
             self.vectors.contains(&name)
         }
+
+        fn text_analyzer(&self, key: &JsonPath) -> Option<&TextAnalyzer> {
+            self.text_index
+                .as_ref()
+                .filter(|(indexed, _)| indexed == key)
+                .map(|(_, analyzer)| analyzer)
+        }
     }
 
     fn point(payload: Value) -> TestPoint {
@@ -389,7 +428,19 @@ mod tests {
             id: PointId::Num(7),
             payload,
             vectors: &[""],
+            text_index: None,
         }
+    }
+
+    /// Does the payload pass this one condition when `key` has a text index with `params`?
+    fn passes_indexed(key: &str, params: Value, condition: Value, payload: Value) -> bool {
+        let params = serde_json::from_value(params).expect("test params parse");
+        let mut p = point(payload);
+        p.text_index = Some((
+            JsonPath::parse(key).unwrap(),
+            TextAnalyzer::new(Some(&params)),
+        ));
+        matches(&filter(json!({ "must": [condition] })), &p)
     }
 
     fn filter(value: Value) -> Filter {
@@ -684,6 +735,57 @@ mod tests {
     }
 
     // text matches without a text index
+
+    #[test]
+    fn match_text_on_text_indexed_key_needs_whole_tokens() {
+        let doc = json!({"t": "The Quick, brown fox"});
+        let text = |q: &str| field("t", "match", json!({ "text": q }));
+        assert!(passes_indexed(
+            "t",
+            json!({}),
+            text("quick FOX"),
+            doc.clone()
+        ));
+        assert!(!passes_indexed("t", json!({}), text("Qui"), doc.clone()));
+        assert!(!passes_indexed(
+            "t",
+            json!({}),
+            text("fox dog"),
+            doc.clone()
+        ));
+        // The same conditions without the index are substring tests.
+        assert!(passes(text("Qui"), doc.clone()));
+        assert!(!passes(text("quick FOX"), doc.clone()));
+        // An index on another key changes nothing here.
+        assert!(passes_indexed("other", json!({}), text("Qui"), doc));
+    }
+
+    #[test]
+    fn match_text_any_and_phrase_on_text_indexed_key() {
+        let doc = json!({"t": ["red apple", "green pear"]});
+        let any = field("t", "match", json!({"text_any": "Pear kiwi"}));
+        assert!(passes_indexed("t", json!({}), any, doc.clone()));
+        let phrase = field("t", "match", json!({"phrase": "GREEN pear"}));
+        assert!(!passes_indexed("t", json!({}), phrase.clone(), doc.clone()));
+        let with_phrases = json!({"phrase_matching": true});
+        assert!(passes_indexed(
+            "t",
+            with_phrases.clone(),
+            phrase,
+            doc.clone()
+        ));
+        let reversed = field("t", "match", json!({"phrase": "pear green"}));
+        assert!(!passes_indexed("t", with_phrases, reversed, doc));
+    }
+
+    #[test]
+    fn text_index_is_not_used_inside_nested() {
+        let doc = json!({"items": [{"t": "Quick fox"}]});
+        let nested = json!({"nested": {"key": "items", "filter": {"must": [
+            {"key": "t", "match": {"text": "Qui"}}
+        ]}}});
+        assert!(passes_indexed("t", json!({}), nested, doc));
+    }
 
     #[test]
     fn match_text_is_a_substring_test() {

@@ -9,11 +9,13 @@
 pub mod distance;
 pub mod exact;
 pub mod filter;
+pub mod geo;
 pub mod hnsw;
 pub mod multi;
 pub mod payload;
 pub mod quantized;
 pub mod sparse;
+pub mod text;
 pub mod vector_store;
 
 use crate::model::PointId;

@@ -3,7 +3,8 @@
 //! A [`FieldIndex`] maps the values an index of its type holds (the values at the key, arrays
 //! flattened one level — what the filter evaluator visits) to the offsets holding them: a hash
 //! map for value lookups (keyword, integer, bool, uuid) and an ordered map for ranges (float,
-//! datetime). Indexes only grow: a point written again is added under its new offset (or again
+//! datetime); text and geo keys delegate to a [`TextIndex`] (token posting lists) and a
+//! [`GeoIndex`] (a lon/lat grid). Indexes only grow: a point written again is added under its new offset (or again
 //! under the same one, for a payload changed in place), and what its old values said stays
 //! behind. So an index answers with a **superset** of the offsets that can match — callers always
 //! evaluate the filter on what it returns — and the engine rebuilds indexes when stale entries
@@ -16,10 +17,14 @@ use std::ops::Bound;
 
 use serde_json::Value;
 
+use crate::index::geo::GeoIndex;
+use crate::index::text::{TextAnalyzer, TextIndex};
 use crate::model::Payload;
-use crate::model::filter::{AnyVariants, Match, MatchValue, Range, RangeInterface, Timestamp};
+use crate::model::filter::{
+    AnyVariants, FieldCondition, GeoPoint, Match, MatchValue, Range, RangeInterface, Timestamp,
+};
 use crate::model::json_path::JsonPath;
-use crate::model::payload_index::PayloadSchemaType;
+use crate::model::payload_index::{PayloadFieldSchema, PayloadSchemaParams, PayloadSchemaType};
 
 /// A value a lookup index holds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -53,19 +58,46 @@ pub struct FieldIndex {
     lookup: HashMap<Key, Vec<u32>>,
     numbers: BTreeMap<Number, Vec<u32>>,
     datetimes: BTreeMap<Timestamp, Vec<u32>>,
+    text: Option<TextIndex>,
+    geo: Option<GeoIndex>,
     entries: usize,
 }
 
 impl FieldIndex {
+    /// An empty index of `key` with the type's default params.
     pub fn new(key: JsonPath, data_type: PayloadSchemaType) -> Self {
+        Self::for_schema(key, &PayloadFieldSchema::FieldType(data_type))
+    }
+
+    /// An empty index of `key` as `schema` declares it (the params matter to text indexes).
+    pub fn for_schema(key: JsonPath, schema: &PayloadFieldSchema) -> Self {
+        let data_type = schema.data_type();
+        let text = (data_type == PayloadSchemaType::Text).then(|| {
+            let params = match schema.params() {
+                Some(PayloadSchemaParams::Text(p)) => Some(p),
+                _ => None,
+            };
+            TextIndex::new(TextAnalyzer::new(params))
+        });
         FieldIndex {
             key,
             data_type,
             lookup: HashMap::new(),
             numbers: BTreeMap::new(),
             datetimes: BTreeMap::new(),
+            text,
+            geo: (data_type == PayloadSchemaType::Geo).then(GeoIndex::default),
             entries: 0,
         }
+    }
+
+    pub fn key(&self) -> &JsonPath {
+        &self.key
+    }
+
+    /// The tokenizer of a text index, which decides what text matches mean on its key.
+    pub fn text_analyzer(&self) -> Option<&TextAnalyzer> {
+        self.text.as_ref().map(TextIndex::analyzer)
     }
 
     /// Number of (value, offset) entries, stale ones included.
@@ -112,13 +144,31 @@ impl FieldIndex {
                         self.datetimes.entry(t).or_default().push(offset);
                     }
                 }
-                PayloadSchemaType::Geo | PayloadSchemaType::Text => {}
+                PayloadSchemaType::Text => {
+                    if let (Some(text), Some(s)) = (&mut self.text, value.as_str()) {
+                        text.add(offset, s);
+                    }
+                }
+                PayloadSchemaType::Geo => {
+                    let point = value.as_object().and_then(|o| {
+                        Some(GeoPoint {
+                            lon: o.get("lon")?.as_f64()?,
+                            lat: o.get("lat")?.as_f64()?,
+                        })
+                    });
+                    if let (Some(geo), Some(point)) = (&mut self.geo, point) {
+                        geo.add(offset, point);
+                    }
+                }
             }
         }
     }
 
     /// A superset of the offsets a `match` on this key accepts, if this index can tell.
     pub fn matching(&self, m: &Match) -> Option<Vec<u32>> {
+        if let Some(text) = &self.text {
+            return text.candidates(m);
+        }
         // A uuid index holds only strings that parse as UUIDs: it can answer for those alone.
         let is_uuid = |s: &String| uuid::Uuid::parse_str(s).is_ok();
         if self.data_type == PayloadSchemaType::Uuid {
@@ -190,6 +240,30 @@ impl FieldIndex {
             (PayloadSchemaType::Datetime, RangeInterface::DateTime(r)) => {
                 Some(collect(&self.datetimes, bounds(r, |t| t)))
             }
+            _ => None,
+        }
+    }
+
+    /// A superset of the offsets a field condition's one geo test accepts, if this is a geo
+    /// index and the condition has exactly one geo test and nothing else.
+    pub fn geo_matching(&self, field: &FieldCondition) -> Option<Vec<u32>> {
+        let geo = self.geo.as_ref()?;
+        let others = field.r#match.is_some()
+            || field.range.is_some()
+            || field.values_count.is_some()
+            || field.is_empty.is_some()
+            || field.is_null.is_some();
+        if others {
+            return None;
+        }
+        match (
+            &field.geo_radius,
+            &field.geo_bounding_box,
+            &field.geo_polygon,
+        ) {
+            (Some(circle), None, None) => Some(geo.within_radius(circle)),
+            (None, Some(bounds), None) => Some(geo.within_box(bounds)),
+            (None, None, Some(polygon)) => Some(geo.within_polygon(polygon)),
             _ => None,
         }
     }

@@ -222,6 +222,24 @@ impl QuantizedStore {
     }
 }
 
+impl QuantizedStore {
+    /// The score a client sees for an approximate `distance` of [`QuantizedStore::distance`],
+    /// when a search returns codes' scores without rescoring: the approximate dot product
+    /// (Cosine, Dot), distance (Euclid, Manhattan); for binary codes, `1 − 2h/d` (Cosine, Dot:
+    /// the share of agreeing signs mapped to −1..1) or the Hamming distance `h` itself.
+    pub fn score(&self, distance: f32) -> f32 {
+        match (&self.codes, self.distance) {
+            (Codes::Scalar { .. }, Distance::Cosine | Distance::Dot) => -distance,
+            (Codes::Scalar { .. }, Distance::Euclid) => distance.max(0.0).sqrt(),
+            (Codes::Scalar { .. }, Distance::Manhattan) => distance,
+            (Codes::Binary { .. }, Distance::Cosine | Distance::Dot) => {
+                1.0 - 2.0 * distance / self.dim as f32
+            }
+            (Codes::Binary { .. }, Distance::Euclid | Distance::Manhattan) => distance,
+        }
+    }
+}
+
 /// Codes of one vector; returns their sum.
 fn encode_scalar(v: &[f32], mid: f32, alpha: f32, out: &mut [i8]) -> f32 {
     let mut sum = 0i32;
