@@ -5,7 +5,194 @@
 mod common;
 
 use common::TestServer;
-use serde_json::json;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const DIM: usize = 32;
+const N: u64 = 3000;
+
+fn random_vector(rng: &mut StdRng) -> Vec<f32> {
+    (0..DIM).map(|_| rng.gen_range(-1.0..1.0)).collect()
+}
+
+async fn create(server: &TestServer, name: &str, distance: &str, quantization: Value) {
+    let (status, body) = server
+        .call(
+            "PUT",
+            &format!("/collections/{name}"),
+            Some(json!({
+                "vectors": {"size": DIM, "distance": distance},
+                "optimizers_config": {"indexing_threshold": 1},
+                "quantization_config": quantization
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut rng = StdRng::seed_from_u64(8);
+    let points: Vec<Value> = (0..N)
+        .map(|id| json!({"id": id, "vector": random_vector(&mut rng)}))
+        .collect();
+    let (status, body) = server
+        .call(
+            "PUT",
+            &format!("/collections/{name}/points?wait=true"),
+            Some(json!({ "points": points })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_green(server, name).await;
+}
+
+async fn wait_green(server: &TestServer, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, body) = server
+            .call("GET", &format!("/collections/{name}"), None)
+            .await;
+        let info = &body["result"];
+        if info["status"] == "green" && info["indexed_vectors_count"] == N {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not indexed in time: {info}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `(id, score)` of the top 10.
+async fn search(server: &TestServer, name: &str, query: &[f32], params: Value) -> Vec<(u64, f64)> {
+    let (status, body) = server
+        .call(
+            "POST",
+            &format!("/collections/{name}/points/search"),
+            Some(json!({"vector": query, "limit": 10, "params": params})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_u64().unwrap(), p["score"].as_f64().unwrap()))
+        .collect()
+}
+
+fn queries() -> Vec<Vec<f32>> {
+    let mut rng = StdRng::seed_from_u64(77);
+    (0..20).map(|_| random_vector(&mut rng)).collect()
+}
+
+/// Over the queries: recall@10 against exact search, whether every returned score equals the
+/// exact score of that point (1e-4), and whether any differed.
+async fn compare(server: &TestServer, name: &str, params: Value) -> (f64, bool, bool) {
+    let (mut found, mut total) = (0, 0);
+    let (mut all_exact, mut any_differs) = (true, false);
+    for q in queries() {
+        let exact = search(server, name, &q, json!({"exact": true})).await;
+        let approx = search(server, name, &q, params.clone()).await;
+        total += exact.len();
+        for (id, score) in &approx {
+            match exact.iter().find(|(e, _)| e == id) {
+                Some((_, s)) => {
+                    found += 1;
+                    let same = (s - score).abs() <= 1e-4;
+                    all_exact &= same;
+                    any_differs |= !same;
+                }
+                None => any_differs = true,
+            }
+        }
+    }
+    (found as f64 / total as f64, all_exact, any_differs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scalar_int8_walks_the_codes_and_rescores_with_the_originals() {
+    let server = TestServer::start().await;
+    for distance in ["Cosine", "Dot", "Euclid", "Manhattan"] {
+        let name = format!("scalar_{distance}");
+        create(
+            &server,
+            &name,
+            distance,
+            json!({"scalar": {"type": "int8", "quantile": 0.99, "always_ram": true}}),
+        )
+        .await;
+        // Default: codes first, then exact scores from the originals.
+        let (recall, exact_scores, _) = compare(&server, &name, json!({})).await;
+        assert!(recall >= 0.95, "{distance}: recall {recall}");
+        assert!(exact_scores, "{distance}: rescored scores are exact");
+        // Without rescoring the scores are the codes' approximations.
+        let (recall, _, differs) =
+            compare(&server, &name, json!({"quantization": {"rescore": false}})).await;
+        assert!(recall >= 0.8, "{distance}: recall without rescore {recall}");
+        assert!(
+            differs,
+            "{distance}: scores without rescoring come from the codes"
+        );
+        // `ignore`: the originals only, exact scores again.
+        let (_, exact_scores, _) = compare(
+            &server,
+            &name,
+            json!({"quantization": {"ignore": true, "rescore": false}}),
+        )
+        .await;
+        assert!(exact_scores, "{distance}: ignore searches the originals");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_codes_with_oversampling_and_config_changes() {
+    let server = TestServer::start().await;
+    create(
+        &server,
+        "bin",
+        "Cosine",
+        json!({"binary": {"always_ram": true}}),
+    )
+    .await;
+    // One bit per dimension of 32-dimensional uniform noise is coarse: oversampling is what
+    // brings the neighbours back (Qdrant recommends it with binary codes).
+    let (plain, _, _) = compare(&server, "bin", json!({})).await;
+    let (recall, exact_scores, _) = compare(
+        &server,
+        "bin",
+        json!({"quantization": {"rescore": true, "oversampling": 10.0}}),
+    )
+    .await;
+    assert!(
+        recall >= 0.7 && recall > plain + 0.2,
+        "binary: {plain} -> {recall}"
+    );
+    assert!(exact_scores);
+    let (_, _, differs) =
+        compare(&server, "bin", json!({"quantization": {"rescore": false}})).await;
+    assert!(differs, "binary scores without rescoring are Hamming-based");
+
+    // Switched to scalar, then removed: codes follow the config without a graph rebuild.
+    for (config, codes) in [
+        (json!({"scalar": {"type": "int8"}}), true),
+        (json!("Disabled"), false),
+    ] {
+        let (status, body) = server
+            .call(
+                "PATCH",
+                "/collections/bin",
+                Some(json!({ "quantization_config": config })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        wait_green(&server, "bin").await;
+        let (recall, _, differs) =
+            compare(&server, "bin", json!({"quantization": {"rescore": false}})).await;
+        if codes {
+            assert!(recall >= 0.8 && differs, "scalar codes in use: {recall}");
+        } else {
+            assert!(!differs, "no codes: every score exact");
+        }
+    }
+}
 
 #[tokio::test]
 async fn oversampling_below_one_is_rejected() {

@@ -27,6 +27,7 @@ use crate::engine::space::{Probe, Space};
 use crate::error::{Error, Result};
 use crate::index::exact::ExactScan;
 use crate::index::hnsw::HnswSearch;
+use crate::index::quantized::QuantizedSearch;
 use crate::index::sparse::SparseSearch;
 use crate::index::{SearchRequest, VectorIndex, distance, filter, multi};
 use crate::model::PointId;
@@ -654,12 +655,32 @@ impl Run<'_> {
         };
         // The graph covers the offsets that existed when it was built; later ones are scanned
         // exactly (unless `indexed_only`), and the two rankings merged.
-        let mut found = HnswSearch {
-            index,
-            store,
-            ef: stage.params.hnsw_ef,
-        }
-        .search(&request);
+        // Quantized codes, when the vector has them and the query does not ignore them: the
+        // walk runs on the codes and the originals rescore its best candidates.
+        let quantization = stage.params.quantization.clone().unwrap_or_default();
+        let codes = self
+            .state
+            .graphs
+            .get(&stage.using)
+            .and_then(|slot| slot.quantized.as_deref())
+            .filter(|codes| !quantization.ignore && codes.len() >= index.len());
+        let mut found = match codes {
+            Some(codes) => QuantizedSearch {
+                index,
+                codes,
+                store,
+                ef: stage.params.hnsw_ef,
+                rescore: quantization.rescore.unwrap_or(true),
+                oversampling: quantization.oversampling.unwrap_or(1.0),
+            }
+            .search(&request),
+            None => HnswSearch {
+                index,
+                store,
+                ef: stage.params.hnsw_ef,
+            }
+            .search(&request),
+        };
         if stage.params.indexed_only != Some(true) && store.len() > index.len() {
             let covered = index.len() as u32;
             let tail_accept = |offset: u32| offset >= covered && accept(offset);

@@ -51,6 +51,7 @@ pub use graph_file::{
     GRAPH_FORMAT_VERSION, GraphFile, GraphFileHeader, SavedRow, encode as encode_graph_file,
     fingerprint,
 };
+pub(crate) use scorer::prefetch;
 pub use scorer::{DenseRows, RowScorer};
 
 use crate::error::Result;
@@ -124,6 +125,11 @@ impl HnswIndex {
     /// offset). `ef` is raised to `top` and capped at the graph's size; `top` is how many results
     /// the caller needs (fewer reachable ones make the walk score the unreached rows too, see
     /// the module docs). Distances are the scorer's; callers turn them into scores.
+    /// The beam width when a query does not set `hnsw_ef` (`ef_construct`).
+    pub fn default_ef(&self) -> usize {
+        self.default_ef
+    }
+
     pub fn walk<S: RowScorer>(
         &self,
         scorer: &S,

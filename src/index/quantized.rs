@@ -25,7 +25,10 @@
 use serde_json::Value;
 use simsimd::{BinarySimilarity, SpatialSimilarity};
 
+use crate::index::distance;
+use crate::index::hnsw::{HnswIndex, RowScorer, prefetch};
 use crate::index::vector_store::VectorStore;
+use crate::index::{ScoredOffset, SearchRequest, VectorIndex};
 use crate::model::vectors::Distance;
 
 /// How vectors of one name are quantized, read from its `quantization_config`.
@@ -237,6 +240,97 @@ impl QuantizedStore {
             }
             (Codes::Binary { .. }, Distance::Euclid | Distance::Manhattan) => distance,
         }
+    }
+}
+
+/// The rows of a store as its codes score them, for a graph walk: rows the store no longer has
+/// (deleted, absent) and rows written after the codes were made are skipped.
+pub struct QuantizedRows<'a> {
+    codes: &'a QuantizedStore,
+    query: &'a QuantizedQuery,
+    store: &'a VectorStore,
+}
+
+impl RowScorer for QuantizedRows<'_> {
+    #[inline]
+    fn distance(&self, offset: u32) -> Option<f32> {
+        if offset as usize >= self.codes.rows {
+            return None;
+        }
+        self.store.get(offset)?;
+        Some(self.codes.distance(self.query, offset))
+    }
+
+    #[inline]
+    fn prefetch(&self, offset: u32) {
+        let o = offset as usize;
+        match &self.codes.codes {
+            Codes::Scalar { codes, .. } => {
+                if let Some(row) = codes.get(o * self.codes.dim..(o + 1) * self.codes.dim) {
+                    prefetch(row);
+                }
+            }
+            Codes::Binary { bits, stride } => {
+                if let Some(row) = bits.get(o * stride..(o + 1) * stride) {
+                    prefetch(row);
+                }
+            }
+        }
+    }
+}
+
+/// A graph search on quantized codes: the walk scores rows by their codes and keeps the best
+/// `limit × oversampling`, which are then rescored with the original vectors (unless
+/// `rescore` is off, when the codes' approximate scores are returned).
+pub struct QuantizedSearch<'a> {
+    pub index: &'a HnswIndex,
+    pub codes: &'a QuantizedStore,
+    pub store: &'a VectorStore,
+    /// The query's `hnsw_ef`; `None` uses the index's default.
+    pub ef: Option<usize>,
+    pub rescore: bool,
+    /// At least 1.
+    pub oversampling: f64,
+}
+
+impl VectorIndex for QuantizedSearch<'_> {
+    fn search(&self, request: &SearchRequest<'_>) -> Vec<ScoredOffset> {
+        if request.top == 0 || self.index.is_empty() {
+            return Vec::new();
+        }
+        let want = ((request.top as f64) * self.oversampling.max(1.0)).ceil() as usize;
+        let want = want.max(request.top);
+        let encoded = self.codes.encode_query(request.query);
+        let rows = QuantizedRows {
+            codes: self.codes,
+            query: &encoded,
+            store: self.store,
+        };
+        let ef = self.ef.unwrap_or(self.index.default_ef());
+        let walked = self.index.walk(&rows, request.accept, ef, want);
+        let mut scored: Vec<(ScoredOffset, _)> = walked
+            .into_iter()
+            .take(want)
+            .filter_map(|(approx, offset)| {
+                let score = match self.rescore {
+                    true => {
+                        distance::score(request.distance, request.query, self.store.get(offset)?)
+                    }
+                    false => self.codes.score(approx),
+                };
+                if let Some(t) = request.score_threshold
+                    && !distance::passes_threshold(request.distance, score, t)
+                {
+                    return None;
+                }
+                Some((ScoredOffset { offset, score }, (request.tie_key)(offset)))
+            })
+            .collect();
+        scored.sort_by(|(a, ka), (b, kb)| {
+            distance::compare(request.distance, a.score, b.score).then_with(|| ka.cmp(kb))
+        });
+        scored.truncate(request.top);
+        scored.into_iter().map(|(s, _)| s).collect()
     }
 }
 
