@@ -192,24 +192,34 @@ impl VectorIndex for HnswSearch<'_> {
         let ef = self.ef.unwrap_or(self.index.default_ef);
         let found = self.walk(request, ef);
 
-        let mut scored: Vec<(ScoredOffset, _)> = found
-            .into_iter()
-            .filter_map(|(walk_distance, offset)| {
-                let score = distance::score_from_walk(request.distance, walk_distance);
-                if let Some(t) = request.score_threshold
-                    && !distance::passes_threshold(request.distance, score, t)
-                {
-                    return None;
-                }
-                Some((ScoredOffset { offset, score }, (request.tie_key)(offset)))
-            })
-            .collect();
-        scored.sort_by(|(a, ka), (b, kb)| {
-            distance::compare(request.distance, a.score, b.score).then_with(|| ka.cmp(kb))
+        let scored = found.into_iter().map(|(walk_distance, offset)| {
+            let score = distance::score_from_walk(request.distance, walk_distance);
+            Some(ScoredOffset { offset, score })
         });
-        scored.truncate(request.top);
-        scored.into_iter().map(|(s, _)| s).collect()
+        rank(request, scored)
     }
+}
+
+/// The best `request.top` of `scored` (`None`s dropped) that pass the request's score
+/// threshold, best first, equal scores by the request's tie key.
+pub(crate) fn rank(
+    request: &SearchRequest<'_>,
+    scored: impl Iterator<Item = Option<ScoredOffset>>,
+) -> Vec<ScoredOffset> {
+    let mut scored: Vec<(ScoredOffset, _)> = scored
+        .flatten()
+        .filter(|s| {
+            request
+                .score_threshold
+                .is_none_or(|t| distance::passes_threshold(request.distance, s.score, t))
+        })
+        .map(|s| (s, (request.tie_key)(s.offset)))
+        .collect();
+    scored.sort_by(|(a, ka), (b, kb)| {
+        distance::compare(request.distance, a.score, b.score).then_with(|| ka.cmp(kb))
+    });
+    scored.truncate(request.top);
+    scored.into_iter().map(|(s, _)| s).collect()
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use serde_json::Value;
 use simsimd::{BinarySimilarity, SpatialSimilarity};
 
 use crate::index::distance;
-use crate::index::hnsw::{HnswIndex, RowScorer, prefetch};
+use crate::index::hnsw::{HnswIndex, RowScorer, prefetch, rank};
 use crate::index::vector_store::VectorStore;
 use crate::index::{ScoredOffset, SearchRequest, VectorIndex};
 use crate::model::vectors::Distance;
@@ -308,29 +308,14 @@ impl VectorIndex for QuantizedSearch<'_> {
         };
         let ef = self.ef.unwrap_or(self.index.default_ef());
         let walked = self.index.walk(&rows, request.accept, ef, want);
-        let mut scored: Vec<(ScoredOffset, _)> = walked
-            .into_iter()
-            .take(want)
-            .filter_map(|(approx, offset)| {
-                let score = match self.rescore {
-                    true => {
-                        distance::score(request.distance, request.query, self.store.get(offset)?)
-                    }
-                    false => self.codes.score(approx),
-                };
-                if let Some(t) = request.score_threshold
-                    && !distance::passes_threshold(request.distance, score, t)
-                {
-                    return None;
-                }
-                Some((ScoredOffset { offset, score }, (request.tie_key)(offset)))
-            })
-            .collect();
-        scored.sort_by(|(a, ka), (b, kb)| {
-            distance::compare(request.distance, a.score, b.score).then_with(|| ka.cmp(kb))
+        let scored = walked.into_iter().take(want).map(|(approx, offset)| {
+            let score = match self.rescore {
+                true => distance::score(request.distance, request.query, self.store.get(offset)?),
+                false => self.codes.score(approx),
+            };
+            Some(ScoredOffset { offset, score })
         });
-        scored.truncate(request.top);
-        scored.into_iter().map(|(s, _)| s).collect()
+        rank(request, scored)
     }
 }
 
