@@ -45,7 +45,7 @@ pub use build::{
     BuildParams, GraphBuilder, GraphDistance, HnswRs, HnswRsBuilder, MAX_M, MIN_EF_CONSTRUCT,
     build_hnsw_rs, export, validate,
 };
-pub use construct::NativeBuilder;
+pub use construct::{BuildSpace, DenseSpace, NativeBuilder};
 pub use graph::{HnswGraph, NodeLinks};
 pub use graph_file::{
     GRAPH_FORMAT_VERSION, GraphFile, GraphFileHeader, SavedRow, encode as encode_graph_file,

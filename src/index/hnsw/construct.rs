@@ -22,6 +22,11 @@
 //! two at once, so no lock order to get wrong); the entry point sits behind one more, held for a
 //! whole insertion only by a node that will raise the top layer (a handful per graph), as in
 //! hnswlib. With one thread, insertion follows offset order and the graph is the same every time.
+//!
+//! The construction never looks inside a row: it asks a [`BuildSpace`] for a node's row and for
+//! the distance between two rows. [`DenseSpace`] serves `f32` rows of a [`VectorStore`]; other
+//! kinds of rows (multivectors, compact datatypes) build a graph by implementing the trait and
+//! calling [`NativeBuilder::build_space`].
 
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -38,9 +43,76 @@ use crate::index::distance;
 use crate::index::vector_store::VectorStore;
 use crate::model::vectors::Distance;
 
+/// The rows a graph is built over, as the construction sees them: one row per offset (or none),
+/// and a distance between two rows.
+pub trait BuildSpace: Sync {
+    /// How a row is handed around: a cheap copy (a slice, usually).
+    type Row<'r>: Copy
+    where
+        Self: 'r;
+
+    /// Number of offsets, present or not.
+    fn offsets(&self) -> usize;
+
+    /// The row at `offset`; `None` when absent (never inserted, never linked).
+    fn row(&self, offset: u32) -> Option<Self::Row<'_>>;
+
+    /// How far `to` is from `from`, smaller nearer, `from` in the role of the query (the
+    /// distance need not be symmetric, as `max_sim` is not). It must not be NaN for present rows.
+    fn distance(&self, from: Self::Row<'_>, to: Self::Row<'_>) -> f32;
+
+    /// Starts loading `row` into the cache; a hint only.
+    fn prefetch(&self, row: Self::Row<'_>);
+}
+
+/// `f32` rows of a [`VectorStore`], at the negated similarity of `distance` (as searches rank).
+#[derive(Clone, Copy, Debug)]
+pub struct DenseSpace<'a> {
+    pub store: &'a VectorStore,
+    pub distance: Distance,
+}
+
+impl BuildSpace for DenseSpace<'_> {
+    type Row<'r>
+        = &'r [f32]
+    where
+        Self: 'r;
+
+    fn offsets(&self) -> usize {
+        self.store.len()
+    }
+
+    #[inline]
+    fn row(&self, offset: u32) -> Option<&[f32]> {
+        self.store.get(offset)
+    }
+
+    #[inline]
+    fn distance(&self, from: &[f32], to: &[f32]) -> f32 {
+        -distance::similarity(self.distance, from, to)
+    }
+
+    #[inline]
+    fn prefetch(&self, row: &[f32]) {
+        prefetch_start(row);
+    }
+}
+
 /// Builds with our own parallel insertion (see the module docs) on `params.threads` threads.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeBuilder;
+
+impl NativeBuilder {
+    /// Builds a graph over the present rows of any [`BuildSpace`].
+    pub fn build_space<S: BuildSpace>(&self, space: &S, params: &BuildParams) -> Result<HnswGraph> {
+        if params.m == 0 {
+            return Ok(unlinked_graph(space.offsets()));
+        }
+        let construction = Construction::new(space, params);
+        construction.insert_all(params.effective_threads())?;
+        Ok(construction.into_graph())
+    }
+}
 
 impl GraphBuilder for NativeBuilder {
     fn build(
@@ -49,12 +121,7 @@ impl GraphBuilder for NativeBuilder {
         distance: Distance,
         params: &BuildParams,
     ) -> Result<HnswGraph> {
-        if params.m == 0 {
-            return Ok(unlinked_graph(store.len()));
-        }
-        let construction = Construction::new(store, distance, params);
-        construction.insert_all(params.effective_threads())?;
-        Ok(construction.into_graph())
+        self.build_space(&DenseSpace { store, distance }, params)
     }
 }
 
@@ -80,10 +147,9 @@ struct EntryPoint {
     layer: usize,
 }
 
-/// The graph under construction over the present rows of one store.
-struct Construction<'a> {
-    store: &'a VectorStore,
-    distance: Distance,
+/// The graph under construction over the present rows of one space.
+struct Construction<'a, S> {
+    space: &'a S,
     /// Links per node on upper layers, and on layer 0 for the node's own choice.
     m: usize,
     /// Capacity of a layer-0 list (reverse links fill it up to here).
@@ -122,16 +188,16 @@ impl Scratch {
     }
 }
 
-impl<'a> Construction<'a> {
-    fn new(store: &'a VectorStore, distance: Distance, params: &BuildParams) -> Self {
+impl<'a, S: BuildSpace> Construction<'a, S> {
+    fn new(space: &'a S, params: &BuildParams) -> Self {
         // With m = 1 the layer scale 1/ln(m) is infinite; two links is the least that makes a
         // navigable graph (as for hnsw_rs, see `build_hnsw_rs`).
         let m = params.m.max(2);
         let level_scale = 1.0 / (m as f64).ln();
         // An absent row is never inserted: it stays on layer 0 without links, so that it can
         // neither raise the graph's top layer nor become its entry point.
-        let top_layers: Vec<usize> = (0..store.len() as u32)
-            .map(|o| match store.get(o) {
+        let top_layers: Vec<usize> = (0..space.offsets() as u32)
+            .map(|o| match space.row(o) {
                 Some(_) => top_layer(o, level_scale),
                 None => 0,
             })
@@ -146,8 +212,7 @@ impl<'a> Construction<'a> {
             })
             .collect();
         Construction {
-            store,
-            distance,
+            space,
             m,
             m0: 2 * m,
             ef_construct: params.ef_construct.max(1),
@@ -162,7 +227,7 @@ impl<'a> Construction<'a> {
 
     /// Inserts every present row, on `threads` threads (inline on the caller's for one).
     fn insert_all(&self, threads: usize) -> Result<()> {
-        let len = self.store.len();
+        let len = self.space.offsets();
         let next = AtomicUsize::new(0);
         let work = || {
             let mut scratch = Scratch::new(len);
@@ -171,7 +236,7 @@ impl<'a> Construction<'a> {
                 if offset >= len {
                     break;
                 }
-                if let Some(row) = self.store.get(offset as u32) {
+                if let Some(row) = self.space.row(offset as u32) {
                     self.insert(offset as u32, row, &mut scratch);
                 }
             }
@@ -209,16 +274,18 @@ impl<'a> Construction<'a> {
         HnswGraph::from_links(&links, entry)
     }
 
-    /// Smaller is nearer: the negated similarity, as in the search.
+    /// Smaller is nearer, `a` in the role of the query.
     #[inline]
-    fn distance_between(&self, a: &[f32], b: &[f32]) -> f32 {
-        -distance::similarity(self.distance, a, b)
+    fn distance_between(&self, a: S::Row<'a>, b: S::Row<'a>) -> f32 {
+        self.space.distance(a, b)
     }
 
     /// The row of a node in the graph (only present rows are ever linked).
     #[inline]
-    fn row(&self, node: u32) -> &[f32] {
-        self.store.get(node).unwrap_or(&[])
+    fn row(&self, node: u32) -> S::Row<'a> {
+        self.space
+            .row(node)
+            .expect("only present rows are linked into the graph")
     }
 
     /// Starts loading the rows of `nodes` into the cache before their distances are computed.
@@ -228,11 +295,11 @@ impl<'a> Construction<'a> {
             // The build is bound by memory: most rows a beam search scores are not in any
             // cache, and loading the next ones while the current one is scored is what lets it
             // keep up with hnswlib, which does the same.
-            prefetch_start(self.row(node));
+            self.space.prefetch(self.row(node));
         }
     }
 
-    fn insert(&self, node: u32, row: &[f32], scratch: &mut Scratch) {
+    fn insert(&self, node: u32, row: S::Row<'a>, scratch: &mut Scratch) {
         let top = self.top_layers[node as usize];
         let mut entry_guard = self.entry.lock();
         let entry = *entry_guard;
@@ -277,7 +344,7 @@ impl<'a> Construction<'a> {
     /// Moves to a nearer neighbour on `layer` while there is one.
     fn greedy(
         &self,
-        query: &[f32],
+        query: S::Row<'a>,
         mut nearest: u32,
         mut nearest_distance: f32,
         layer: usize,
@@ -311,7 +378,7 @@ impl<'a> Construction<'a> {
     /// nearest first and without `node` itself, in `scratch.ranked`.
     fn search_layer(
         &self,
-        query: &[f32],
+        query: S::Row<'a>,
         node: u32,
         start: (f32, u32),
         layer: usize,
