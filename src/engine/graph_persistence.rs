@@ -38,7 +38,6 @@ use crate::engine::indexing::effective_hnsw;
 use crate::index::hnsw::{
     GraphFile, GraphFileHeader, HnswIndex, SavedRow, encode_graph_file, fingerprint,
 };
-use crate::index::vector_store::VectorStore;
 use crate::model::PointId;
 use crate::model::collection::{CollectionConfig, HnswConfig};
 use crate::model::vectors::{Distance, Vector};
@@ -79,21 +78,22 @@ fn header_for(distance: Distance, dim: usize, hnsw: &HnswConfig) -> GraphFileHea
 }
 
 impl GraphOrigin {
-    /// The origin of a graph just built over every row of `store`.
-    pub fn of_build(
-        store: &VectorStore,
+    /// The origin of a graph just built over every row of a store of `dim`-float vectors
+    /// (a dense row, or a multivector's sub-vectors end to end; `None` for absent rows).
+    pub fn of_build<'r>(
+        rows: impl Iterator<Item = Option<&'r [f32]>> + Clone,
+        dim: usize,
         distance: Distance,
         hnsw: &HnswConfig,
         with_fingerprints: bool,
     ) -> GraphOrigin {
-        let rows = (0..store.len() as u32).map(|o| store.get(o));
         let vectors = rows.clone().filter(Option::is_some).count();
         let fingerprints = match with_fingerprints {
             true => rows.map(|v| v.map_or(0, fingerprint)).collect(),
             false => Vec::new(),
         };
         GraphOrigin {
-            header: header_for(distance, store.dim(), hnsw),
+            header: header_for(distance, dim, hnsw),
             vectors,
             fingerprints,
         }
@@ -158,8 +158,8 @@ impl Collection {
                     true => SavedRow::Point {
                         id: points.id(o),
                         fingerprint: points
-                            .vector(o, name)
-                            .map(|_| origin.fingerprints[o as usize]),
+                            .has_vector(o, name)
+                            .then(|| origin.fingerprints[o as usize]),
                     },
                 })
                 .collect();
@@ -216,9 +216,6 @@ pub(crate) fn plan_layout(
     // Each usable file with, per row, the point it still describes (None = stale or dead).
     let mut usable: Vec<(String, GraphFile, Vec<Option<usize>>)> = Vec::new();
     for (name, params) in config.params.vectors.iter() {
-        if params.multivector_config.is_some() {
-            continue; // multivectors are scanned exactly; they have no graph to take back
-        }
         let bytes = match storage.read_graph_file(uid, name) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => continue,
@@ -246,11 +243,14 @@ pub(crate) fn plan_layout(
             );
             continue;
         }
+        let multi = params.is_multi();
         let current = |i: usize| -> Option<u32> {
             let (_, point) = &points[i];
             match &point.vectors.iter().find(|(n, _)| n == name)?.1 {
-                Vector::Dense(v) => Some(fingerprint(v)),
-                Vector::Multi(_) | Vector::Sparse(_) => None,
+                // A multivector's fingerprint is that of its sub-vectors end to end, as built.
+                Vector::Dense(v) if !multi => Some(fingerprint(v)),
+                Vector::Multi(m) if multi => Some(fingerprint(&m.concat())),
+                _ => None,
             }
         };
         let matched: Vec<Option<usize>> = file

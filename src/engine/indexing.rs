@@ -1,4 +1,4 @@
-//! When and how HNSW graphs are built for a collection's dense vectors.
+//! When and how HNSW graphs are built for a collection's dense vectors and multivectors.
 //!
 //! A vector gets a graph once its data passes `optimizers_config.indexing_threshold` (kilobytes
 //! of vectors, Qdrant's meaning; 0 disables indexing). Builds run one at a time on a background
@@ -8,7 +8,9 @@
 //! When enough points have arrived since (a fifth of the graph, at least 1000), or the point table
 //! was compacted (offsets renumbered), the graph is rebuilt and swapped in. Every installed graph
 //! is saved beside the sled data (`graph_persistence.rs`), which also explains how a saved graph
-//! is taken back at start-up instead of being built again.
+//! is taken back at start-up instead of being built again. A multivector's graph is built and
+//! walked with `max_sim` (`index::multi_graph`); it keeps no quantized codes (multivectors are
+//! scored at full precision).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -18,6 +20,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::engine::collection::Collection;
 use crate::engine::graph_persistence::GraphOrigin;
 use crate::index::hnsw::HnswIndex;
+use crate::index::multi::MultiStore;
+use crate::index::multi_graph;
 use crate::index::quantized::{Method, QuantizedStore};
 use crate::index::vector_store::VectorStore;
 use crate::model::collection::{CollectionConfig, HnswConfig, VectorParams};
@@ -64,12 +68,49 @@ fn submit(job: Job) {
     }
 }
 
-/// Whether `live` points of a `size`-float vector pass the collection's indexing threshold
+/// Whether `floats` stored floats of a vector pass the collection's indexing threshold
 /// (kilobytes of vectors; 0 = indexing off).
-fn wants_graph(config: &CollectionConfig, live: usize, size: u64) -> bool {
+fn wants_graph(config: &CollectionConfig, floats: usize) -> bool {
     let threshold_kb = config.optimizer_config.indexing_threshold.unwrap_or(10_000);
-    threshold_kb > 0
-        && live.saturating_mul(size as usize).saturating_mul(4) >= threshold_kb.saturating_mul(1024)
+    threshold_kb > 0 && floats.saturating_mul(4) >= threshold_kb.saturating_mul(1024)
+}
+
+/// A snapshot of the rows a graph is built over.
+enum Snapshot {
+    Dense(VectorStore),
+    Multi(MultiStore),
+}
+
+impl Snapshot {
+    fn offsets(&self) -> usize {
+        match self {
+            Snapshot::Dense(store) => store.len(),
+            Snapshot::Multi(store) => store.len(),
+        }
+    }
+
+    /// Builds the graph, its origin and (dense vectors only) its quantized codes. Slow: runs
+    /// on the build thread.
+    fn build(
+        &self,
+        distance: crate::model::vectors::Distance,
+        hnsw: &HnswConfig,
+        method: Option<Method>,
+        persistent: bool,
+    ) -> crate::error::Result<(HnswIndex, GraphOrigin, Option<Arc<QuantizedStore>>)> {
+        match self {
+            Snapshot::Dense(store) => HnswIndex::build(store, distance, hnsw).map(|index| {
+                let rows = (0..store.len() as u32).map(|o| store.get(o));
+                let origin = GraphOrigin::of_build(rows, store.dim(), distance, hnsw, persistent);
+                (index, origin, codes_for(store, distance, method))
+            }),
+            Snapshot::Multi(store) => multi_graph::build(store, distance, hnsw).map(|index| {
+                let rows = (0..store.len() as u32).map(|o| store.get(o));
+                let origin = GraphOrigin::of_build(rows, store.dim(), distance, hnsw, persistent);
+                (index, origin, None)
+            }),
+        }
+    }
 }
 
 /// The HNSW parameters a vector's graph is built with: the collection's, with the vector's own
@@ -118,14 +159,21 @@ impl Collection {
         let state = &mut *guard;
         let live = state.points.len();
         let generation = state.points.generation();
-        for (name, params) in config.params.vectors.iter().filter(|(_, p)| !p.is_multi()) {
-            if !wants_graph(&config, live, params.size) {
-                continue;
-            }
-            let Some(store) = state.points.store(name) else {
+        for (name, params) in config.params.vectors.iter() {
+            let snapshot = match params.is_multi() {
+                false => state.points.store(name).map(|s| (s.len(), None)),
+                true => state
+                    .points
+                    .multi_store(name)
+                    .map(|s| (s.len(), Some(s.floats()))),
+            };
+            let Some((rows, floats)) = snapshot else {
                 continue;
             };
-            let rows = store.len();
+            let floats = floats.unwrap_or(live.saturating_mul(params.size as usize));
+            if !wants_graph(&config, floats) {
+                continue;
+            }
             let slot = state.graphs.entry(name.to_string()).or_default();
             if slot.building {
                 continue;
@@ -147,7 +195,10 @@ impl Collection {
                     dead > config.optimizer_config.deleted_threshold * built as f64
                 }
             };
-            let method = effective_quantization(&config, params);
+            let method = match params.is_multi() {
+                false => effective_quantization(&config, params),
+                true => None,
+            };
             let distance = params.distance;
             if !due {
                 // The graph stays; its codes follow a quantization config change.
@@ -157,6 +208,9 @@ impl Collection {
                         slot.quantized = None;
                         continue;
                     }
+                    let Some(store) = state.points.store(name) else {
+                        continue;
+                    };
                     slot.quantizing = true;
                     let snapshot = store.clone();
                     let name = name.to_string();
@@ -170,18 +224,21 @@ impl Collection {
                 }
                 continue;
             }
+            let snapshot = match params.is_multi() {
+                false => state.points.store(name).cloned().map(Snapshot::Dense),
+                true => state.points.multi_store(name).cloned().map(Snapshot::Multi),
+            };
+            let Some(snapshot) = snapshot else {
+                continue;
+            };
+            debug_assert_eq!(snapshot.offsets(), rows);
             slot.building = true;
-            let snapshot = store.clone();
             let hnsw = effective_hnsw(&config, params);
             let name = name.to_string();
             let weak = this.clone();
             let persistent = self.storage.is_persistent();
             submit(Box::new(move || {
-                let built = HnswIndex::build(&snapshot, distance, &hnsw).map(|index| {
-                    let origin = GraphOrigin::of_build(&snapshot, distance, &hnsw, persistent);
-                    let codes = codes_for(&snapshot, distance, method);
-                    (index, origin, codes)
-                });
+                let built = snapshot.build(distance, &hnsw, method, persistent);
                 if let Some(collection) = weak.upgrade() {
                     collection.install_graph(&name, generation, built);
                 }
@@ -254,14 +311,18 @@ impl Collection {
         let generation = state.points.generation();
         let mut indexed = 0u64;
         let mut pending = false;
-        for (name, params) in config.params.vectors.iter().filter(|(_, p)| !p.is_multi()) {
+        for (name, params) in config.params.vectors.iter() {
             let slot = state.graphs.get(name);
             if let Some(index) =
                 slot.and_then(|s| s.index.as_ref().filter(|_| s.generation == generation))
             {
                 indexed += state.points.count_present_below(name, index.len()) as u64;
             }
-            let wanted = wants_graph(&config, live, params.size);
+            let floats = match params.is_multi() {
+                false => live.saturating_mul(params.size as usize),
+                true => state.points.multi_store(name).map_or(0, MultiStore::floats),
+            };
+            let wanted = wants_graph(&config, floats);
             let has = slot.is_some_and(|s| s.index.is_some() && s.generation == generation);
             if slot.is_some_and(|s| s.building || s.quantizing) || (wanted && !has) {
                 pending = true;

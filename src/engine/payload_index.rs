@@ -219,7 +219,6 @@ impl State {
         if let Some(found) = index.geo_matching(field) {
             return Some(found);
         }
-        let only_match = field.range.is_none();
         let others = field.geo_bounding_box.is_some()
             || field.geo_radius.is_some()
             || field.geo_polygon.is_some()
@@ -230,7 +229,7 @@ impl State {
             return None;
         }
         match (&field.r#match, &field.range) {
-            (Some(m), None) if only_match => index.matching(m),
+            (Some(m), None) => index.matching(m),
             (None, Some(r)) => index.in_range(r),
             _ => None,
         }

@@ -60,12 +60,8 @@ impl PointTable {
     /// Live points below offset `end` that have vector `name`: what a graph covering
     /// `0..end` still serves.
     pub fn count_present_below(&self, name: &str, end: usize) -> usize {
-        // Only single dense vectors have graphs.
-        let Some(store) = self.stores.get(name) else {
-            return 0;
-        };
         (0..end.min(self.ids.len()) as u32)
-            .filter(|&o| self.live[o as usize] && store.get(o).is_some())
+            .filter(|&o| self.live[o as usize] && self.has_vector(o, name))
             .count()
     }
 

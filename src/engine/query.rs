@@ -26,12 +26,13 @@ use crate::engine::points::PointTable;
 use crate::engine::space::{Probe, Space};
 use crate::error::{Error, Result};
 use crate::index::exact::ExactScan;
-use crate::index::hnsw::HnswSearch;
+use crate::index::hnsw::{HnswIndex, HnswSearch};
+use crate::index::multi::MultiStore;
 use crate::index::quantized::QuantizedSearch;
 use crate::index::sparse::SparseSearch;
-use crate::index::{SearchRequest, VectorIndex, distance, filter, multi};
+use crate::index::{SearchRequest, VectorIndex, distance, filter, multi, multi_graph};
 use crate::model::PointId;
-use crate::model::collection::CollectionConfig;
+use crate::model::collection::{CollectionConfig, VectorParams};
 use crate::model::filter::{Condition, Filter};
 use crate::model::json_path::JsonPath;
 use crate::model::legacy::{GroupsQuery, PointGroup};
@@ -553,20 +554,16 @@ impl Run<'_> {
                     .map(|h| Hit::new(h.offset, h.score))
                     .collect());
             }
-            (Space::Multi { params, .. }, Probe::Multi(_)) => {
-                let d = params.distance;
-                let mut hits: Vec<Hit> = (0..space.len() as u32)
-                    .filter(|&offset| space.present(offset) && accept(offset))
-                    .filter_map(|offset| {
-                        let s = multi::score(d, space.similarity(&probe, offset));
-                        let passes = stage
-                            .score_threshold
-                            .is_none_or(|t| distance::passes_threshold(d, s, t));
-                        passes.then(|| Hit::new(offset, s))
-                    })
-                    .collect();
-                best_first(&mut hits, d, points, top);
-                return Ok(hits);
+            (Space::Multi { params, store }, Probe::Multi(query)) => {
+                let Some(store) = *store else {
+                    return Ok(Vec::new());
+                };
+                let admission = Admission {
+                    accept,
+                    restricted,
+                    superset,
+                };
+                return Ok(self.nearest_multi(stage, params, store, query, admission, top));
             }
             _ => return Ok(Vec::new()),
         };
@@ -585,52 +582,13 @@ impl Run<'_> {
             score_threshold: stage.score_threshold,
             tie_key: &tie_key,
         };
-        let graph = if stage.params.exact == Some(true) {
-            None
-        } else {
-            self.state
-                .graphs
-                .get(&stage.using)
-                .filter(|slot| slot.generation == points.generation())
-                .and_then(|slot| slot.index.as_deref())
+        let admission = Admission {
+            accept,
+            restricted,
+            superset,
         };
-        // The planner. A filter's payload indexes (or `has_id`, or a prefetch's candidates) may
-        // bound the points it accepts: without a graph those are all that need scoring. With a
-        // graph, when the filter leaves fewer vectors than `full_scan_threshold` (kB, as in
-        // Qdrant), scanning just those is cheaper and exact; counting stops at the threshold
-        // and walks only the bounded points when there is a bound.
-        let mut few: Option<Vec<u32>> = None;
-        let eligible = |offset: u32| store.get(offset).is_some() && accept(offset);
-        let graph = match (graph, superset) {
-            (None, Some(pool)) if restricted => {
-                few = Some(pool.iter().copied().filter(|&o| eligible(o)).collect());
-                None
-            }
-            (graph, _) => graph.filter(|_| {
-                if !restricted {
-                    return true;
-                }
-                let threshold_kb = params
-                    .hnsw_config
-                    .as_ref()
-                    .and_then(|h| h.full_scan_threshold)
-                    .unwrap_or(self.config.hnsw_config.full_scan_threshold);
-                let limit = threshold_kb.saturating_mul(1024) / (params.size as usize * 4).max(1);
-                let pool: Box<dyn Iterator<Item = u32>> = match superset {
-                    Some(pool) => Box::new(pool.iter().copied()),
-                    None => Box::new(0..store.len() as u32),
-                };
-                let mut matching = Vec::new();
-                for offset in pool.filter(|&o| eligible(o)) {
-                    matching.push(offset);
-                    if matching.len() > limit {
-                        return true;
-                    }
-                }
-                few = Some(matching);
-                false
-            }),
-        };
+        let present = |offset: u32| store.get(offset).is_some();
+        let (graph, few) = self.plan(stage, params, store.len(), &admission, &present);
         if let Some(matching) = few {
             // Score exactly the points the filter left, best first, ties by id.
             let mut hits: Vec<Hit> = matching
@@ -696,6 +654,116 @@ impl Run<'_> {
             .collect();
         best_first(&mut hits, params.distance, points, top);
         Ok(hits)
+    }
+
+    /// The planner's choice for a graph search. A filter's payload indexes (or `has_id`, or a
+    /// prefetch's candidates) may bound the points it accepts: without a graph those are all
+    /// that need scoring. With a graph, when the filter leaves fewer vectors than
+    /// `full_scan_threshold` (kB, as in Qdrant), scanning just those is cheaper and exact;
+    /// counting stops at the threshold and walks only the bounded points when there is a
+    /// bound. Returns the graph to walk (the stage's, see [`Self::graph_of`]), or the few
+    /// offsets (those with the vector, `present`) to score exactly instead.
+    fn plan(
+        &self,
+        stage: &Stage,
+        params: &VectorParams,
+        offsets: usize,
+        admission: &Admission<'_>,
+        present: &dyn Fn(u32) -> bool,
+    ) -> (Option<&HnswIndex>, Option<Vec<u32>>) {
+        let graph = self.graph_of(stage);
+        let eligible = |offset: u32| present(offset) && (admission.accept)(offset);
+        if !admission.restricted {
+            return (graph, None);
+        }
+        if let (None, Some(pool)) = (graph, admission.superset) {
+            return (
+                None,
+                Some(pool.iter().copied().filter(|&o| eligible(o)).collect()),
+            );
+        }
+        if graph.is_none() {
+            return (None, None);
+        }
+        let threshold_kb = params
+            .hnsw_config
+            .as_ref()
+            .and_then(|h| h.full_scan_threshold)
+            .unwrap_or(self.config.hnsw_config.full_scan_threshold);
+        let limit = threshold_kb.saturating_mul(1024) / (params.size as usize * 4).max(1);
+        let pool: Box<dyn Iterator<Item = u32>> = match admission.superset {
+            Some(pool) => Box::new(pool.iter().copied()),
+            None => Box::new(0..offsets as u32),
+        };
+        let mut matching = Vec::new();
+        for offset in pool.filter(|&o| eligible(o)) {
+            matching.push(offset);
+            if matching.len() > limit {
+                return (graph, None);
+            }
+        }
+        (None, Some(matching))
+    }
+
+    /// The graph of the stage's vector, when the query may use one and it fits the table.
+    fn graph_of(&self, stage: &Stage) -> Option<&HnswIndex> {
+        if stage.params.exact == Some(true) {
+            return None;
+        }
+        self.state
+            .graphs
+            .get(&stage.using)
+            .filter(|slot| slot.generation == self.points.generation())
+            .and_then(|slot| slot.index.as_deref())
+    }
+
+    /// Nearest multivectors by `max_sim`: through the vector's graph when it has one (the
+    /// offsets past the graph scanned exactly), else, or under a selective filter, exactly.
+    fn nearest_multi(
+        &self,
+        stage: &Stage,
+        params: &VectorParams,
+        store: &MultiStore,
+        query: &[f32],
+        admission: Admission<'_>,
+        top: usize,
+    ) -> Vec<Hit> {
+        let (d, dim, accept) = (params.distance, store.dim(), admission.accept);
+        let present = |offset: u32| store.get(offset).is_some();
+        let (graph, few) = self.plan(stage, params, store.len(), &admission, &present);
+        let score = |similarity: f32, offset: u32| {
+            let s = multi::score(d, similarity);
+            let passes = stage
+                .score_threshold
+                .is_none_or(|t| distance::passes_threshold(d, s, t));
+            passes.then(|| Hit::new(offset, s))
+        };
+        let exact = |offsets: &mut dyn Iterator<Item = u32>| -> Vec<Hit> {
+            offsets
+                .filter_map(|o| score(multi::max_sim(d, dim, query, store.get(o)?), o))
+                .collect()
+        };
+        let mut hits = match (graph, few) {
+            (_, Some(matching)) => exact(&mut matching.into_iter()),
+            (None, None) => exact(&mut (0..store.len() as u32).filter(|&o| accept(o))),
+            (Some(index), None) => {
+                let found =
+                    multi_graph::search(index, store, query, stage.params.hnsw_ef, accept, top);
+                let mut hits: Vec<Hit> = found
+                    .into_iter()
+                    .filter_map(|(sim, o)| score(sim, o))
+                    .collect();
+                if stage.params.indexed_only != Some(true) {
+                    let covered = index.len() as u32;
+                    hits.extend(exact(
+                        &mut (covered..store.len() as u32).filter(|&o| accept(o)),
+                    ));
+                }
+                hits
+            }
+        };
+        best_first(&mut hits, d, self.points, top);
+        hits
     }
 
     /// Scores every eligible point with `score` (bigger is better), keeps those above the

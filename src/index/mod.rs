@@ -12,6 +12,7 @@ pub mod filter;
 pub mod geo;
 pub mod hnsw;
 pub mod multi;
+pub mod multi_graph;
 pub mod payload;
 pub mod quantized;
 pub mod sparse;

@@ -55,6 +55,12 @@ impl MultiStore {
         }
     }
 
+    /// Floats held, every sub-vector of every row ever pushed (what the indexing threshold
+    /// weighs).
+    pub fn floats(&self) -> usize {
+        self.data.len()
+    }
+
     /// Marks the row at `offset` absent.
     pub fn clear(&mut self, offset: u32) {
         if let Some(row) = self.rows.get_mut(offset as usize) {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -100,4 +100,45 @@ pub async fn call(base: &str, method: &str, path: &str, body: Value) -> Value {
         .expect("answered");
     assert!(resp.status().is_success(), "{path}: {}", resp.status());
     resp.json().await.expect("json")
+}
+
+/// The `result` of `GET /collections/{collection}`.
+pub async fn collection_info(base: &str, collection: &str) -> Value {
+    call(
+        base,
+        "GET",
+        &format!("/collections/{collection}"),
+        json!({}),
+    )
+    .await["result"]
+        .clone()
+}
+
+/// Graph builds of `collection` since the server started, from `GET /telemetry`.
+pub async fn graph_builds(base: &str, collection: &str) -> u64 {
+    let telemetry = call(base, "GET", "/telemetry", json!({})).await;
+    let collections = telemetry["result"]["collections"]["collections"]
+        .as_array()
+        .expect("collections listed")
+        .clone();
+    let entry = collections
+        .iter()
+        .find(|c| c["id"] == collection)
+        .expect("the collection is reported");
+    entry["shards"][0]["local"]["optimizations"]["optimizations"]["count"]
+        .as_u64()
+        .expect("a build count")
+}
+
+/// Waits (up to three minutes) until `collection` is green with `indexed` vectors in graphs.
+pub async fn wait_indexed(base: &str, collection: &str, indexed: u64) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let info = collection_info(base, collection).await;
+        if info["status"] == "green" && info["indexed_vectors_count"] == indexed {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not indexed in time: {info}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
