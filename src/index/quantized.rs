@@ -20,7 +20,8 @@
 //!
 //! Codes are made for the rows a store has when they are built (the rows of a graph); rows
 //! written later are scored with their originals by the exact scan of the unindexed tail.
-//! Every approximate value here is a distance: smaller is closer, whatever the metric.
+//! Every approximate value here is a distance: smaller is closer, whatever the metric. A search
+//! picks the kernel for its kind of code and distance once ([`CodeKernel`]) and walks with it.
 
 use serde_json::Value;
 use simsimd::{BinarySimilarity, SpatialSimilarity};
@@ -183,10 +184,21 @@ impl QuantizedStore {
     }
 
     /// The approximate distance of row `offset` to the query: smaller is closer. `offset` must
-    /// be below [`QuantizedStore::len`].
-    #[inline]
+    /// be below [`QuantizedStore::len`]. For one row at a time; a search chooses its kernel
+    /// once and walks with it ([`QuantizedSearch`]).
     pub fn distance(&self, query: &QuantizedQuery, offset: u32) -> f32 {
         let o = offset as usize;
+        match self.kernel(query) {
+            Kernel::Int8Dot(k) => k.distance(o),
+            Kernel::Int8Euclid(k) => k.distance(o),
+            Kernel::Int8Manhattan(k) => k.distance(o),
+            Kernel::Hamming(k) => k.distance(o),
+        }
+    }
+
+    /// The kernel that scores these codes against `query`: the one match on the kind of code
+    /// and the distance per search.
+    fn kernel<'a>(&'a self, query: &'a QuantizedQuery) -> Kernel<'a> {
         match &self.codes {
             Codes::Scalar {
                 codes,
@@ -194,33 +206,40 @@ impl QuantizedStore {
                 mid,
                 alpha,
             } => {
-                let row = &codes[o * self.dim..(o + 1) * self.dim];
+                let rows = CodeRows {
+                    codes,
+                    stride: self.dim,
+                };
+                let (mid, alpha) = (*mid, *alpha);
                 match self.distance {
-                    Distance::Cosine | Distance::Dot => {
-                        let dot = i8::dot(&query.scalar, row).unwrap_or(0.0) as f32;
-                        let approx = self.dim as f32 * mid * mid
-                            + alpha * mid * (query.sum + sums[o])
-                            + alpha * alpha * dot;
-                        -approx
-                    }
-                    Distance::Euclid => {
-                        alpha * alpha * i8::l2sq(&query.scalar, row).unwrap_or(0.0) as f32
-                    }
-                    Distance::Manhattan => {
-                        let l1: i32 = query
-                            .scalar
-                            .iter()
-                            .zip(row)
-                            .map(|(a, b)| (*a as i32 - *b as i32).abs())
-                            .sum();
-                        alpha * l1 as f32
-                    }
+                    Distance::Cosine | Distance::Dot => Kernel::Int8Dot(Int8Dot {
+                        rows,
+                        sums,
+                        query: &query.scalar,
+                        query_sum: query.sum,
+                        constant: self.dim as f32 * mid * mid,
+                        alpha_mid: alpha * mid,
+                        alpha_sq: alpha * alpha,
+                    }),
+                    Distance::Euclid => Kernel::Int8Euclid(Int8Euclid {
+                        rows,
+                        query: &query.scalar,
+                        alpha_sq: alpha * alpha,
+                    }),
+                    Distance::Manhattan => Kernel::Int8Manhattan(Int8Manhattan {
+                        rows,
+                        query: &query.scalar,
+                        alpha,
+                    }),
                 }
             }
-            Codes::Binary { bits, stride } => {
-                let row = &bits[o * stride..(o + 1) * stride];
-                u8::hamming(&query.bits, row).unwrap_or(0.0) as f32
-            }
+            Codes::Binary { bits, stride } => Kernel::Hamming(Hamming {
+                rows: CodeRows {
+                    codes: bits,
+                    stride: *stride,
+                },
+                query: &query.bits,
+            }),
         }
     }
 }
@@ -243,39 +262,167 @@ impl QuantizedStore {
     }
 }
 
-/// The rows of a store as its codes score them, for a graph walk: rows the store no longer has
-/// (deleted, absent) and rows written after the codes were made are skipped.
-pub struct QuantizedRows<'a> {
-    codes: &'a QuantizedStore,
-    query: &'a QuantizedQuery,
+/// How one kind of code scores a row against one encoded query, chosen once per search so
+/// that the walk, generic over it, calls the kernel directly (as `DenseRows` does with its
+/// `WalkKernel`). Implementations carry the query and the constants of the store's encoding;
+/// their values are the formulas of the module docs, computed in the same order, so that the
+/// approximate distances do not depend on how a search reached them.
+pub trait CodeKernel {
+    /// The approximate distance of row `offset` (below the store's rows): smaller is closer.
+    fn distance(&self, offset: usize) -> f32;
+
+    /// Starts loading row `offset`'s codes into the cache; a hint only.
+    fn prefetch(&self, offset: usize);
+}
+
+/// A store's kernel for one query, before the search's one match turns it into a type.
+enum Kernel<'a> {
+    Int8Dot(Int8Dot<'a>),
+    Int8Euclid(Int8Euclid<'a>),
+    Int8Manhattan(Int8Manhattan<'a>),
+    Hamming(Hamming<'a>),
+}
+
+/// Rows of codes laid end to end, `stride` codes each.
+#[derive(Clone, Copy)]
+struct CodeRows<'a, C> {
+    codes: &'a [C],
+    stride: usize,
+}
+
+impl<'a, C> CodeRows<'a, C> {
+    #[inline]
+    fn row(&self, offset: usize) -> &'a [C] {
+        &self.codes[offset * self.stride..(offset + 1) * self.stride]
+    }
+
+    #[inline]
+    fn prefetch(&self, offset: usize) {
+        if let Some(row) = self
+            .codes
+            .get(offset * self.stride..(offset + 1) * self.stride)
+        {
+            prefetch(row);
+        }
+    }
+}
+
+/// Scalar int8 for Cosine and Dot: the negated approximate dot product
+/// `d·mid² + α·mid·(Σc_q + Σc_x) + α²·(c_q·c_x)`.
+pub struct Int8Dot<'a> {
+    rows: CodeRows<'a, i8>,
+    sums: &'a [f32],
+    query: &'a [i8],
+    query_sum: f32,
+    /// `d·mid²`.
+    constant: f32,
+    /// `α·mid`.
+    alpha_mid: f32,
+    /// `α²`.
+    alpha_sq: f32,
+}
+
+/// Scalar int8 for Euclid: `α²·|c_q − c_x|²`.
+pub struct Int8Euclid<'a> {
+    rows: CodeRows<'a, i8>,
+    query: &'a [i8],
+    /// `α²`.
+    alpha_sq: f32,
+}
+
+/// Scalar int8 for Manhattan: `α·Σ|c_q − c_x|`.
+pub struct Int8Manhattan<'a> {
+    rows: CodeRows<'a, i8>,
+    query: &'a [i8],
+    alpha: f32,
+}
+
+/// Binary codes, every distance: the Hamming distance of the bit strings.
+pub struct Hamming<'a> {
+    rows: CodeRows<'a, u8>,
+    query: &'a [u8],
+}
+
+impl CodeKernel for Int8Dot<'_> {
+    #[inline]
+    fn distance(&self, offset: usize) -> f32 {
+        let dot = i8::dot(self.query, self.rows.row(offset)).unwrap_or(0.0) as f32;
+        let approx = self.constant
+            + self.alpha_mid * (self.query_sum + self.sums[offset])
+            + self.alpha_sq * dot;
+        -approx
+    }
+
+    #[inline]
+    fn prefetch(&self, offset: usize) {
+        self.rows.prefetch(offset);
+    }
+}
+
+impl CodeKernel for Int8Euclid<'_> {
+    #[inline]
+    fn distance(&self, offset: usize) -> f32 {
+        self.alpha_sq * i8::l2sq(self.query, self.rows.row(offset)).unwrap_or(0.0) as f32
+    }
+
+    #[inline]
+    fn prefetch(&self, offset: usize) {
+        self.rows.prefetch(offset);
+    }
+}
+
+impl CodeKernel for Int8Manhattan<'_> {
+    #[inline]
+    fn distance(&self, offset: usize) -> f32 {
+        let l1: i32 = self
+            .query
+            .iter()
+            .zip(self.rows.row(offset))
+            .map(|(a, b)| (*a as i32 - *b as i32).abs())
+            .sum();
+        self.alpha * l1 as f32
+    }
+
+    #[inline]
+    fn prefetch(&self, offset: usize) {
+        self.rows.prefetch(offset);
+    }
+}
+
+impl CodeKernel for Hamming<'_> {
+    #[inline]
+    fn distance(&self, offset: usize) -> f32 {
+        u8::hamming(self.query, self.rows.row(offset)).unwrap_or(0.0) as f32
+    }
+
+    #[inline]
+    fn prefetch(&self, offset: usize) {
+        self.rows.prefetch(offset);
+    }
+}
+
+/// The rows of a store as the kernel `K` scores their codes, for a graph walk: rows the store
+/// no longer has (deleted, absent) and rows written after the codes were made are skipped.
+pub struct QuantizedRows<'a, K> {
+    kernel: K,
+    /// Rows encoded.
+    rows: usize,
     store: &'a VectorStore,
 }
 
-impl RowScorer for QuantizedRows<'_> {
+impl<K: CodeKernel> RowScorer for QuantizedRows<'_, K> {
     #[inline]
     fn distance(&self, offset: u32) -> Option<f32> {
-        if offset as usize >= self.codes.rows {
+        if offset as usize >= self.rows {
             return None;
         }
         self.store.get(offset)?;
-        Some(self.codes.distance(self.query, offset))
+        Some(self.kernel.distance(offset as usize))
     }
 
     #[inline]
     fn prefetch(&self, offset: u32) {
-        let o = offset as usize;
-        match &self.codes.codes {
-            Codes::Scalar { codes, .. } => {
-                if let Some(row) = codes.get(o * self.codes.dim..(o + 1) * self.codes.dim) {
-                    prefetch(row);
-                }
-            }
-            Codes::Binary { bits, stride } => {
-                if let Some(row) = bits.get(o * stride..(o + 1) * stride) {
-                    prefetch(row);
-                }
-            }
-        }
+        self.kernel.prefetch(offset as usize);
     }
 }
 
@@ -293,6 +440,24 @@ pub struct QuantizedSearch<'a> {
     pub oversampling: f64,
 }
 
+impl QuantizedSearch<'_> {
+    /// The walk with one kernel, monomorphised for it.
+    fn walk<K: CodeKernel>(
+        &self,
+        kernel: K,
+        accept: &dyn Fn(u32) -> bool,
+        ef: usize,
+        want: usize,
+    ) -> Vec<(f32, u32)> {
+        let rows = QuantizedRows {
+            kernel,
+            rows: self.codes.rows,
+            store: self.store,
+        };
+        self.index.walk(&rows, accept, ef, want)
+    }
+}
+
 impl VectorIndex for QuantizedSearch<'_> {
     fn search(&self, request: &SearchRequest<'_>) -> Vec<ScoredOffset> {
         if request.top == 0 || self.index.is_empty() {
@@ -301,13 +466,14 @@ impl VectorIndex for QuantizedSearch<'_> {
         let want = ((request.top as f64) * self.oversampling.max(1.0)).ceil() as usize;
         let want = want.max(request.top);
         let encoded = self.codes.encode_query(request.query);
-        let rows = QuantizedRows {
-            codes: self.codes,
-            query: &encoded,
-            store: self.store,
-        };
         let ef = self.ef.unwrap_or(self.index.default_ef());
-        let walked = self.index.walk(&rows, request.accept, ef, want);
+        let accept = request.accept;
+        let walked = match self.codes.kernel(&encoded) {
+            Kernel::Int8Dot(k) => self.walk(k, accept, ef, want),
+            Kernel::Int8Euclid(k) => self.walk(k, accept, ef, want),
+            Kernel::Int8Manhattan(k) => self.walk(k, accept, ef, want),
+            Kernel::Hamming(k) => self.walk(k, accept, ef, want),
+        };
         let scored = walked.into_iter().take(want).map(|(approx, offset)| {
             let score = match self.rescore {
                 true => distance::score(request.distance, request.query, self.store.get(offset)?),

@@ -23,8 +23,9 @@
 //! - `prefetch` is only a hint, called a little before `distance` for the same offset; doing
 //!   nothing is correct.
 //! - The walk is generic over the scorer and monomorphised: no dynamic dispatch per row. Choose
-//!   the kernel once per search (as [`DenseRows`] does with its [`WalkKernel`] parameter), not by
-//!   matching on the distance inside `distance`.
+//!   the kernel once per search (as [`DenseRows`] does with its [`WalkKernel`] parameter, and
+//!   `quantized::QuantizedRows` with its `CodeKernel`), not by matching on the distance inside
+//!   `distance`.
 
 use std::marker::PhantomData;
 
