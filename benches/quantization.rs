@@ -10,8 +10,9 @@
 //! executor uses (`HnswSearch` for float32, `QuantizedSearch` for codes):
 //!
 //! - float32: the plain walk on the `f32` rows;
-//! - int8 with rescoring, oversampling 1 and 2: the walk on the codes, the best
-//!   `10 × oversampling` rescored with the originals (the engine's default is 1);
+//! - int8 with rescoring, oversampling 1 and 2: the walk on the codes with a beam of
+//!   `max(ef, 10 × oversampling)`, every row it kept rescored with the originals (the engine's
+//!   default is oversampling 1);
 //! - int8 without rescoring: the codes' approximate ranking as it is;
 //! - int8 with its range trimmed to the central 99 % of the components (`quantile` 0.99), with
 //!   rescoring at oversampling 1;

@@ -120,16 +120,16 @@ impl HnswIndex {
         self.graph.is_empty()
     }
 
-    /// Walks the graph for one query whose rows `scorer` scores, and returns up to `ef`
-    /// `(distance, offset)` pairs that `accept` takes, nearest first (equal distances by
-    /// offset). `ef` is raised to `top` and capped at the graph's size; `top` is how many results
-    /// the caller needs (fewer reachable ones make the walk score the unreached rows too, see
-    /// the module docs). Distances are the scorer's; callers turn them into scores.
     /// The beam width when a query does not set `hnsw_ef` (`ef_construct`).
     pub fn default_ef(&self) -> usize {
         self.default_ef
     }
 
+    /// Walks the graph for one query whose rows `scorer` scores, and returns up to `ef`
+    /// `(distance, offset)` pairs that `accept` takes, nearest first (equal distances by
+    /// offset). `ef` is raised to `top` and capped at the graph's size; `top` is how many results
+    /// the caller needs (fewer reachable ones make the walk score the unreached rows too, see
+    /// the module docs). Distances are the scorer's; callers turn them into scores.
     pub fn walk<S: RowScorer>(
         &self,
         scorer: &S,

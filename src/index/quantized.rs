@@ -426,9 +426,10 @@ impl<K: CodeKernel> RowScorer for QuantizedRows<'_, K> {
     }
 }
 
-/// A graph search on quantized codes: the walk scores rows by their codes and keeps the best
-/// `limit × oversampling`, which are then rescored with the original vectors (unless
-/// `rescore` is off, when the codes' approximate scores are returned).
+/// A graph search on quantized codes: the walk scores rows by their codes with a beam of
+/// `max(ef, limit × oversampling)`; every row it kept is then rescored with the original
+/// vectors (unless `rescore` is off, when the codes' best `limit × oversampling` are returned
+/// with their approximate scores).
 pub struct QuantizedSearch<'a> {
     pub index: &'a HnswIndex,
     pub codes: &'a QuantizedStore,
@@ -474,7 +475,15 @@ impl VectorIndex for QuantizedSearch<'_> {
             Kernel::Int8Manhattan(k) => self.walk(k, accept, ef, want),
             Kernel::Hamming(k) => self.walk(k, accept, ef, want),
         };
-        let scored = walked.into_iter().take(want).map(|(approx, offset)| {
+        // Rescoring reads the originals of every candidate the walk kept (`ef` of them, at
+        // least `limit × oversampling`): about `ef` full-precision distances on top of the
+        // walk's thousands, and it turns "the codes ranked a true neighbour 12th of 128" into a
+        // hit. Without rescoring the codes' own best `limit × oversampling` are all there is.
+        let keep = match self.rescore {
+            true => walked.len(),
+            false => want,
+        };
+        let scored = walked.into_iter().take(keep).map(|(approx, offset)| {
             let score = match self.rescore {
                 true => distance::score(request.distance, request.query, self.store.get(offset)?),
                 false => self.codes.score(approx),
