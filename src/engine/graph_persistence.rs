@@ -86,10 +86,13 @@ impl GraphOrigin {
         hnsw: &HnswConfig,
         with_fingerprints: bool,
     ) -> GraphOrigin {
-        let rows = (0..store.len() as u32).map(|o| store.get(o));
-        let vectors = rows.clone().filter(Option::is_some).count();
+        let offsets = 0..store.len() as u32;
+        let vectors = offsets.clone().filter(|&o| store.contains(o)).count();
+        // Rows as f32s, as the point records hold them: what start-up fingerprints again.
         let fingerprints = match with_fingerprints {
-            true => rows.map(|v| v.map_or(0, fingerprint)).collect(),
+            true => offsets
+                .map(|o| store.vector(o).map_or(0, |v| fingerprint(&v)))
+                .collect(),
             false => Vec::new(),
         };
         GraphOrigin {
@@ -158,8 +161,8 @@ impl Collection {
                     true => SavedRow::Point {
                         id: points.id(o),
                         fingerprint: points
-                            .vector(o, name)
-                            .map(|_| origin.fingerprints[o as usize]),
+                            .has_vector(o, name)
+                            .then(|| origin.fingerprints[o as usize]),
                     },
                 })
                 .collect();

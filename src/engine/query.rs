@@ -29,7 +29,7 @@ use crate::index::exact::ExactScan;
 use crate::index::hnsw::HnswSearch;
 use crate::index::quantized::QuantizedSearch;
 use crate::index::sparse::SparseSearch;
-use crate::index::{SearchRequest, VectorIndex, distance, filter, multi};
+use crate::index::{SearchRequest, VectorIndex, distance, element, filter, multi};
 use crate::model::PointId;
 use crate::model::collection::CollectionConfig;
 use crate::model::filter::{Condition, Filter};
@@ -600,7 +600,7 @@ impl Run<'_> {
         // Qdrant), scanning just those is cheaper and exact; counting stops at the threshold
         // and walks only the bounded points when there is a bound.
         let mut few: Option<Vec<u32>> = None;
-        let eligible = |offset: u32| store.get(offset).is_some() && accept(offset);
+        let eligible = |offset: u32| store.contains(offset) && accept(offset);
         let graph = match (graph, superset) {
             (None, Some(pool)) if restricted => {
                 few = Some(pool.iter().copied().filter(|&o| eligible(o)).collect());
@@ -615,7 +615,8 @@ impl Run<'_> {
                     .as_ref()
                     .and_then(|h| h.full_scan_threshold)
                     .unwrap_or(self.config.hnsw_config.full_scan_threshold);
-                let limit = threshold_kb.saturating_mul(1024) / (params.size as usize * 4).max(1);
+                let row_bytes = params.size as usize * element::size_of(store.datatype());
+                let limit = threshold_kb.saturating_mul(1024) / row_bytes.max(1);
                 let pool: Box<dyn Iterator<Item = u32>> = match superset {
                     Some(pool) => Box::new(pool.iter().copied()),
                     None => Box::new(0..store.len() as u32),
@@ -633,10 +634,10 @@ impl Run<'_> {
         };
         if let Some(matching) = few {
             // Score exactly the points the filter left, best first, ties by id.
-            let mut hits: Vec<Hit> = matching
+            let mut hits: Vec<Hit> = store
+                .scores(params.distance, vector, matching.into_iter())
                 .into_iter()
-                .filter_map(|offset| {
-                    let s = distance::score(params.distance, vector, store.get(offset)?);
+                .filter_map(|(offset, s)| {
                     let passes = stage
                         .score_threshold
                         .is_none_or(|t| distance::passes_threshold(params.distance, s, t));

@@ -11,12 +11,11 @@
 use crate::engine::points::PointTable;
 use crate::engine::updates::prepare_vector;
 use crate::error::{Error, Result};
-use crate::index::distance;
 use crate::index::multi::{self, MultiStore};
 use crate::index::sparse::{self, SparseStore};
 use crate::index::vector_store::VectorStore;
 use crate::model::collection::{CollectionParams, SparseVectorParams, VectorKind, VectorParams};
-use crate::model::vectors::{self, SparseVector, Vector};
+use crate::model::vectors::{self, Datatype, SparseVector, Vector};
 
 /// A stage's vector name, resolved against the collection.
 #[derive(Clone, Copy)]
@@ -80,7 +79,7 @@ impl<'a> Space<'a> {
     /// Whether the point at `offset` has this vector.
     pub fn present(&self, offset: u32) -> bool {
         match self {
-            Space::Dense { store, .. } => store.and_then(|s| s.get(offset)).is_some(),
+            Space::Dense { store, .. } => store.is_some_and(|s| s.contains(offset)),
             Space::Multi { store, .. } => store.and_then(|s| s.get(offset)).is_some(),
             Space::Sparse { store, .. } => store.and_then(|s| s.get(offset)).is_some(),
         }
@@ -119,14 +118,21 @@ impl<'a> Space<'a> {
     pub fn similarity(&self, probe: &Probe, offset: u32) -> f32 {
         match (self, probe) {
             (Space::Dense { params, store }, Probe::Dense(q)) => store
-                .and_then(|s| s.get(offset))
-                .map_or(f32::NEG_INFINITY, |row| {
-                    distance::similarity(params.distance, q, row)
-                }),
+                .and_then(|s| s.similarity(params.distance, q, offset))
+                .unwrap_or(f32::NEG_INFINITY),
             (Space::Multi { params, store }, Probe::Multi(q)) => store
                 .and_then(|s| s.get(offset))
                 .map_or(f32::NEG_INFINITY, |row| {
-                    multi::max_sim(params.distance, params.size as usize, q, row)
+                    let dim = params.size as usize;
+                    match params.datatype {
+                        // Kept as f32s but not normalised: the byte kernels score the true
+                        // cosine.
+                        Some(Datatype::Uint8) => {
+                            let bytes = |v: &[f32]| v.iter().map(|&x| x as u8).collect::<Vec<_>>();
+                            multi::max_sim(params.distance, dim, &bytes(q), &bytes(row))
+                        }
+                        _ => multi::max_sim(params.distance, dim, q, row),
+                    }
                 }),
             (Space::Sparse { store, .. }, Probe::Sparse(q)) => store
                 .and_then(|s| s.get(offset))

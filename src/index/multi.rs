@@ -7,6 +7,7 @@
 //! Euclid and `|sum|` for Manhattan (lower is better for those two).
 
 use crate::index::distance;
+use crate::index::element::Element;
 use crate::model::vectors::Distance;
 
 /// All multivectors of one name, indexed by offset.
@@ -81,8 +82,9 @@ impl MultiStore {
 }
 
 /// `max_sim` of a query (sub-vectors end to end) against a stored row: the sum over query
-/// sub-vectors of the best similarity to any stored sub-vector. Bigger is better.
-pub fn max_sim(distance: Distance, dim: usize, query: &[f32], row: &[f32]) -> f32 {
+/// sub-vectors of the best similarity to any stored sub-vector. Bigger is better. Rows are kept
+/// as `f32`s; uint8 multivectors are scored as bytes (`T = u8`, whose Cosine is the true cosine).
+pub fn max_sim<T: Element>(distance: Distance, dim: usize, query: &[T], row: &[T]) -> f32 {
     query
         .chunks_exact(dim)
         .map(|q| {
