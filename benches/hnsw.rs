@@ -271,7 +271,7 @@ fn write_dataset(
     for header in [1, store.len(), queries.len(), DIM, TOP] {
         bytes.extend_from_slice(&(header as u32).to_le_bytes());
     }
-    let rows = (0..store.len() as u32).filter_map(|o| store.get(o));
+    let rows = (0..store.len() as u32).filter_map(|o| store.f32_row(o));
     for x in rows.chain(queries.iter().map(|q| &q[..])).flatten() {
         bytes.extend_from_slice(&x.to_le_bytes());
     }

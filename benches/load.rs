@@ -428,7 +428,10 @@ impl Fixture {
     }
 
     fn row(&self, offset: usize) -> &[f32] {
-        self.data.store.get(offset as u32).expect("a stored row")
+        self.data
+            .store
+            .f32_row(offset as u32)
+            .expect("a stored row")
     }
 }
 

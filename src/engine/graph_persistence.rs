@@ -29,6 +29,7 @@
 //! `deleted_threshold` of its vectors no longer matching the stored points, or disagreeing with
 //! the longer file of another vector. The reason is logged.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +39,8 @@ use crate::engine::indexing::effective_hnsw;
 use crate::index::hnsw::{
     GraphFile, GraphFileHeader, HnswIndex, SavedRow, encode_graph_file, fingerprint,
 };
+use crate::index::multi::MultiStore;
+use crate::index::vector_store::VectorStore;
 use crate::model::PointId;
 use crate::model::collection::{CollectionConfig, HnswConfig};
 use crate::model::vectors::{Distance, Vector};
@@ -67,6 +70,45 @@ pub struct GraphOrigin {
     pub fingerprints: Vec<u32>,
 }
 
+/// The rows of a store a graph is built over, as a saved graph names them: a dense row, or a
+/// multivector's sub-vectors end to end, as `f32`s.
+pub trait BuiltRows {
+    fn offsets(&self) -> usize;
+    fn dim(&self) -> usize;
+    fn has(&self, offset: u32) -> bool;
+    fn vector(&self, offset: u32) -> Option<Cow<'_, [f32]>>;
+}
+
+impl BuiltRows for VectorStore {
+    fn offsets(&self) -> usize {
+        self.len()
+    }
+    fn dim(&self) -> usize {
+        VectorStore::dim(self)
+    }
+    fn has(&self, offset: u32) -> bool {
+        self.contains(offset)
+    }
+    fn vector(&self, offset: u32) -> Option<Cow<'_, [f32]>> {
+        VectorStore::vector(self, offset)
+    }
+}
+
+impl BuiltRows for MultiStore {
+    fn offsets(&self) -> usize {
+        self.len()
+    }
+    fn dim(&self) -> usize {
+        MultiStore::dim(self)
+    }
+    fn has(&self, offset: u32) -> bool {
+        self.get(offset).is_some()
+    }
+    fn vector(&self, offset: u32) -> Option<Cow<'_, [f32]>> {
+        self.get(offset).map(Cow::Borrowed)
+    }
+}
+
 /// The header a graph built now for these parameters would have.
 fn header_for(distance: Distance, dim: usize, hnsw: &HnswConfig) -> GraphFileHeader {
     GraphFileHeader {
@@ -78,22 +120,24 @@ fn header_for(distance: Distance, dim: usize, hnsw: &HnswConfig) -> GraphFileHea
 }
 
 impl GraphOrigin {
-    /// The origin of a graph just built over every row of a store of `dim`-float vectors
-    /// (a dense row, or a multivector's sub-vectors end to end; `None` for absent rows).
-    pub fn of_build<'r>(
-        rows: impl Iterator<Item = Option<&'r [f32]>> + Clone,
-        dim: usize,
+    /// The origin of a graph just built over every row of `rows`.
+    pub fn of_build(
+        rows: &impl BuiltRows,
         distance: Distance,
         hnsw: &HnswConfig,
         with_fingerprints: bool,
     ) -> GraphOrigin {
-        let vectors = rows.clone().filter(Option::is_some).count();
+        let offsets = 0..rows.offsets() as u32;
+        let vectors = offsets.clone().filter(|&o| rows.has(o)).count();
+        // Rows as f32s, as the point records hold them: what start-up fingerprints again.
         let fingerprints = match with_fingerprints {
-            true => rows.map(|v| v.map_or(0, fingerprint)).collect(),
+            true => offsets
+                .map(|o| rows.vector(o).map_or(0, |v| fingerprint(&v)))
+                .collect(),
             false => Vec::new(),
         };
         GraphOrigin {
-            header: header_for(distance, dim, hnsw),
+            header: header_for(distance, rows.dim(), hnsw),
             vectors,
             fingerprints,
         }

@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::engine::collection::Collection;
 use crate::engine::graph_persistence::GraphOrigin;
+use crate::engine::space::comparator;
 use crate::index::hnsw::HnswIndex;
-use crate::index::multi::MultiStore;
+use crate::index::multi::{Comparator, MultiStore};
 use crate::index::multi_graph;
 use crate::index::quantized::{Method, QuantizedStore};
 use crate::index::vector_store::VectorStore;
@@ -78,14 +79,14 @@ fn wants_graph(config: &CollectionConfig, floats: usize) -> bool {
 /// A snapshot of the rows a graph is built over.
 enum Snapshot {
     Dense(VectorStore),
-    Multi(MultiStore),
+    Multi(MultiStore, Comparator),
 }
 
 impl Snapshot {
     fn offsets(&self) -> usize {
         match self {
             Snapshot::Dense(store) => store.len(),
-            Snapshot::Multi(store) => store.len(),
+            Snapshot::Multi(store, _) => store.len(),
         }
     }
 
@@ -100,15 +101,15 @@ impl Snapshot {
     ) -> crate::error::Result<(HnswIndex, GraphOrigin, Option<Arc<QuantizedStore>>)> {
         match self {
             Snapshot::Dense(store) => HnswIndex::build(store, distance, hnsw).map(|index| {
-                let rows = (0..store.len() as u32).map(|o| store.get(o));
-                let origin = GraphOrigin::of_build(rows, store.dim(), distance, hnsw, persistent);
+                let origin = GraphOrigin::of_build(store, distance, hnsw, persistent);
                 (index, origin, codes_for(store, distance, method))
             }),
-            Snapshot::Multi(store) => multi_graph::build(store, distance, hnsw).map(|index| {
-                let rows = (0..store.len() as u32).map(|o| store.get(o));
-                let origin = GraphOrigin::of_build(rows, store.dim(), distance, hnsw, persistent);
-                (index, origin, None)
-            }),
+            Snapshot::Multi(store, comparator) => {
+                multi_graph::build(store, *comparator, hnsw).map(|index| {
+                    let origin = GraphOrigin::of_build(store, distance, hnsw, persistent);
+                    (index, origin, None)
+                })
+            }
         }
     }
 }
@@ -226,7 +227,8 @@ impl Collection {
             }
             let snapshot = match params.is_multi() {
                 false => state.points.store(name).cloned().map(Snapshot::Dense),
-                true => state.points.multi_store(name).cloned().map(Snapshot::Multi),
+                true => (state.points.multi_store(name).cloned())
+                    .map(|store| Snapshot::Multi(store, comparator(params))),
             };
             let Some(snapshot) = snapshot else {
                 continue;

@@ -50,7 +50,7 @@ impl Collection {
             .filter_scope(query.filter.as_ref())
             .into_iter()
             .map(|(_, offset)| offset)
-            .filter(|&offset| store.get(offset).is_some())
+            .filter(|&offset| store.contains(offset))
             .filter(|&offset| {
                 query
                     .filter
@@ -80,13 +80,13 @@ impl Collection {
         let scan = ExactScan { store };
         let mut rows = Vec::with_capacity(candidates.len());
         for &sampled in &candidates {
-            let Some(vector) = store.get(sampled) else {
+            let Some(vector) = store.vector(sampled) else {
                 rows.push(Vec::new());
                 continue;
             };
             let accept = |offset: u32| offset != sampled && position.contains_key(&offset);
             let request = SearchRequest {
-                query: vector,
+                query: &vector,
                 distance: params.distance,
                 top: query.limit,
                 accept: &accept,

@@ -4,9 +4,10 @@
 //! id order (scroll order). Upserting an existing id or changing its vectors tombstones the old
 //! offset and appends a new one, so an offset's vectors never change under a search structure
 //! that refers to it; payload changes happen in place. Each vector name has a store of its kind:
-//! dense ([`VectorStore`]), multi-dense ([`MultiStore`]) or sparse ([`SparseStore`]). Tombstones are dropped by
+//! dense ([`VectorStore`], in the vector's datatype), multi-dense ([`MultiStore`]) or sparse ([`SparseStore`]). Tombstones are dropped by
 //! [`PointTable::compact_if_needed`] once they outnumber live points.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::index::filter::PointView;
@@ -14,7 +15,7 @@ use crate::index::multi::MultiStore;
 use crate::index::sparse::SparseStore;
 use crate::index::vector_store::VectorStore;
 use crate::model::collection::{CollectionParams, VectorKind};
-use crate::model::vectors::{NamedVectors, SparseVector, Vector};
+use crate::model::vectors::{Datatype, NamedVectors, SparseVector, Vector};
 use crate::model::{Payload, PointId};
 use crate::storage::StoredPoint;
 
@@ -118,15 +119,15 @@ impl PointTable {
         self.sparse.get(name)
     }
 
-    /// The point's dense vector of one name, if it has one.
-    pub fn vector(&self, offset: u32, name: &str) -> Option<&[f32]> {
-        self.stores.get(name)?.get(offset)
+    /// The point's dense vector of one name as `f32`s, if it has one.
+    pub fn vector(&self, offset: u32, name: &str) -> Option<Cow<'_, [f32]>> {
+        self.stores.get(name)?.vector(offset)
     }
 
     /// The point's vector of one name, of whatever kind, if it has one.
     pub fn vector_any(&self, offset: u32, name: &str) -> Option<Vector> {
         if let Some(s) = self.stores.get(name) {
-            return s.get(offset).map(|v| Vector::Dense(v.to_vec()));
+            return s.vector(offset).map(|v| Vector::Dense(v.into_owned()));
         }
         if let Some(s) = self.multi.get(name) {
             return s.get_vectors(offset).map(Vector::Multi);
@@ -141,7 +142,7 @@ impl PointTable {
     /// Whether the point has a vector of this name.
     pub fn has_vector(&self, offset: u32, name: &str) -> bool {
         if let Some(s) = self.stores.get(name) {
-            return s.get(offset).is_some();
+            return s.contains(offset);
         }
         if let Some(s) = self.multi.get(name) {
             return s.get(offset).is_some();
@@ -179,7 +180,8 @@ impl PointTable {
         let name = name.to_string();
         match params.vector_kind(&name) {
             Some(VectorKind::Dense(p)) => {
-                let mut store = VectorStore::new(p.size as usize);
+                let datatype = p.datatype.unwrap_or(Datatype::Float32);
+                let mut store = VectorStore::with_datatype(p.size as usize, datatype);
                 (0..rows).for_each(|_| store.push(None));
                 self.stores.insert(name, store);
             }
@@ -340,7 +342,7 @@ impl PointTable {
             stores: self
                 .stores
                 .iter()
-                .map(|(n, s)| (n.clone(), VectorStore::new(s.dim())))
+                .map(|(n, s)| (n.clone(), VectorStore::with_datatype(s.dim(), s.datatype())))
                 .collect(),
             multi: self
                 .multi

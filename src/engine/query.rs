@@ -30,7 +30,7 @@ use crate::index::hnsw::{HnswIndex, HnswSearch};
 use crate::index::multi::MultiStore;
 use crate::index::quantized::QuantizedSearch;
 use crate::index::sparse::SparseSearch;
-use crate::index::{SearchRequest, VectorIndex, distance, filter, multi, multi_graph};
+use crate::index::{SearchRequest, VectorIndex, distance, element, filter, multi, multi_graph};
 use crate::model::PointId;
 use crate::model::collection::{CollectionConfig, VectorParams};
 use crate::model::filter::{Condition, Filter};
@@ -587,14 +587,16 @@ impl Run<'_> {
             restricted,
             superset,
         };
-        let present = |offset: u32| store.get(offset).is_some();
-        let (graph, few) = self.plan(stage, params, store.len(), &admission, &present);
+        let present = |offset: u32| store.contains(offset);
+        let row_bytes = params.size as usize * element::size_of(store.datatype());
+        let rows = (store.len(), row_bytes);
+        let (graph, few) = self.plan(stage, params, rows, &admission, &present);
         if let Some(matching) = few {
             // Score exactly the points the filter left, best first, ties by id.
-            let mut hits: Vec<Hit> = matching
+            let mut hits: Vec<Hit> = store
+                .scores(params.distance, vector, matching.into_iter())
                 .into_iter()
-                .filter_map(|offset| {
-                    let s = distance::score(params.distance, vector, store.get(offset)?);
+                .filter_map(|(offset, s)| {
                     let passes = stage
                         .score_threshold
                         .is_none_or(|t| distance::passes_threshold(params.distance, s, t));
@@ -662,12 +664,13 @@ impl Run<'_> {
     /// `full_scan_threshold` (kB, as in Qdrant), scanning just those is cheaper and exact;
     /// counting stops at the threshold and walks only the bounded points when there is a
     /// bound. Returns the graph to walk (the stage's, see [`Self::graph_of`]), or the few
-    /// offsets (those with the vector, `present`) to score exactly instead.
+    /// offsets (those with the vector, `present`) to score exactly instead. `rows` is the
+    /// store's `(offsets, bytes per vector)`.
     fn plan(
         &self,
         stage: &Stage,
         params: &VectorParams,
-        offsets: usize,
+        (offsets, row_bytes): (usize, usize),
         admission: &Admission<'_>,
         present: &dyn Fn(u32) -> bool,
     ) -> (Option<&HnswIndex>, Option<Vec<u32>>) {
@@ -690,7 +693,7 @@ impl Run<'_> {
             .as_ref()
             .and_then(|h| h.full_scan_threshold)
             .unwrap_or(self.config.hnsw_config.full_scan_threshold);
-        let limit = threshold_kb.saturating_mul(1024) / (params.size as usize * 4).max(1);
+        let limit = threshold_kb.saturating_mul(1024) / row_bytes.max(1);
         let pool: Box<dyn Iterator<Item = u32>> = match admission.superset {
             Some(pool) => Box::new(pool.iter().copied()),
             None => Box::new(0..offsets as u32),
@@ -728,9 +731,12 @@ impl Run<'_> {
         admission: Admission<'_>,
         top: usize,
     ) -> Vec<Hit> {
-        let (d, dim, accept) = (params.distance, store.dim(), admission.accept);
+        let (d, accept) = (params.distance, admission.accept);
+        let comparator = crate::engine::space::comparator(params);
         let present = |offset: u32| store.get(offset).is_some();
-        let (graph, few) = self.plan(stage, params, store.len(), &admission, &present);
+        // Sub-vectors are f32s; the threshold weighs one per point, as for a dense vector.
+        let rows = (store.len(), params.size as usize * 4);
+        let (graph, few) = self.plan(stage, params, rows, &admission, &present);
         let score = |similarity: f32, offset: u32| {
             let s = multi::score(d, similarity);
             let passes = stage
@@ -740,15 +746,15 @@ impl Run<'_> {
         };
         let exact = |offsets: &mut dyn Iterator<Item = u32>| -> Vec<Hit> {
             offsets
-                .filter_map(|o| score(multi::max_sim(d, dim, query, store.get(o)?), o))
+                .filter_map(|o| score(comparator.max_sim(query, store.get(o)?), o))
                 .collect()
         };
         let mut hits = match (graph, few) {
             (_, Some(matching)) => exact(&mut matching.into_iter()),
             (None, None) => exact(&mut (0..store.len() as u32).filter(|&o| accept(o))),
             (Some(index), None) => {
-                let found =
-                    multi_graph::search(index, store, query, stage.params.hnsw_ef, accept, top);
+                let ef = stage.params.hnsw_ef;
+                let found = multi_graph::search(index, store, comparator, query, ef, accept, top);
                 let mut hits: Vec<Hit> = found
                     .into_iter()
                     .filter_map(|(sim, o)| score(sim, o))

@@ -11,7 +11,6 @@
 use crate::engine::points::PointTable;
 use crate::engine::updates::prepare_vector;
 use crate::error::{Error, Result};
-use crate::index::distance;
 use crate::index::multi::{self, MultiStore};
 use crate::index::sparse::{self, SparseStore};
 use crate::index::vector_store::VectorStore;
@@ -80,7 +79,7 @@ impl<'a> Space<'a> {
     /// Whether the point at `offset` has this vector.
     pub fn present(&self, offset: u32) -> bool {
         match self {
-            Space::Dense { store, .. } => store.and_then(|s| s.get(offset)).is_some(),
+            Space::Dense { store, .. } => store.is_some_and(|s| s.contains(offset)),
             Space::Multi { store, .. } => store.and_then(|s| s.get(offset)).is_some(),
             Space::Sparse { store, .. } => store.and_then(|s| s.get(offset)).is_some(),
         }
@@ -119,15 +118,11 @@ impl<'a> Space<'a> {
     pub fn similarity(&self, probe: &Probe, offset: u32) -> f32 {
         match (self, probe) {
             (Space::Dense { params, store }, Probe::Dense(q)) => store
-                .and_then(|s| s.get(offset))
-                .map_or(f32::NEG_INFINITY, |row| {
-                    distance::similarity(params.distance, q, row)
-                }),
+                .and_then(|s| s.similarity(params.distance, q, offset))
+                .unwrap_or(f32::NEG_INFINITY),
             (Space::Multi { params, store }, Probe::Multi(q)) => store
                 .and_then(|s| s.get(offset))
-                .map_or(f32::NEG_INFINITY, |row| {
-                    multi::max_sim(params.distance, params.size as usize, q, row)
-                }),
+                .map_or(f32::NEG_INFINITY, |row| comparator(params).max_sim(q, row)),
             (Space::Sparse { store, .. }, Probe::Sparse(q)) => store
                 .and_then(|s| s.get(offset))
                 .map_or(f32::NEG_INFINITY, |row| sparse::dot(q, row).unwrap_or(0.0)),
@@ -224,4 +219,9 @@ pub(crate) fn average_dense(positive: &[Vec<f32>], negative: &[Vec<f32>]) -> Vec
     }
     let neg = mean(negative);
     pos.iter().zip(&neg).map(|(p, n)| p + p - n).collect()
+}
+
+/// How the rows of the multivector `params` describes compare.
+pub(crate) fn comparator(params: &VectorParams) -> multi::Comparator {
+    multi::Comparator::new(params.distance, params.size as usize, params.datatype)
 }

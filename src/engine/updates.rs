@@ -10,13 +10,13 @@ use std::collections::HashMap;
 
 use crate::engine::collection::{Collection, State, dimension_error};
 use crate::error::{Error, Result};
-use crate::index::{distance, filter};
+use crate::index::{distance, element, filter};
 use crate::model::PointId;
-use crate::model::collection::{CollectionConfig, CollectionParams, VectorKind};
+use crate::model::collection::{CollectionConfig, CollectionParams, VectorKind, VectorParams};
 use crate::model::json_path;
 use crate::model::operations::{PointOperation, Selector, UpdateMode};
 use crate::model::results::{UpdateResult, UpdateStatus};
-use crate::model::vectors::{NamedVectors, Vector};
+use crate::model::vectors::{Datatype, NamedVectors, Vector};
 use crate::storage::StoredPoint;
 
 /// Previous states of the points an update touched, for rollback and for persistence.
@@ -142,14 +142,14 @@ pub(crate) fn prepare_vector(params: &CollectionParams, name: &str, v: &mut Vect
             if d.len() != p.size as usize {
                 return Err(dimension_error(p.size as usize, d.len(), name));
             }
-            distance::preprocess(p.distance, d);
+            prepare_dense(p, name, d)?;
         }
         (VectorKind::Multi(p), Vector::Multi(m)) => {
             for d in m.iter_mut() {
                 if d.len() != p.size as usize {
                     return Err(dimension_error(p.size as usize, d.len(), name));
                 }
-                distance::preprocess(p.distance, d);
+                prepare_dense(p, name, d)?;
             }
         }
         (VectorKind::Sparse(_), Vector::Sparse(s)) => {
@@ -168,6 +168,21 @@ pub(crate) fn prepare_vector(params: &CollectionParams, name: &str, v: &mut Vect
         }
     }
     Ok(())
+}
+
+/// Normalises a dense (sub-)vector for Cosine and rounds it to the vector's datatype, so that
+/// it holds exactly what the store will keep and a read will return. uint8 vectors are never
+/// normalised: Qdrant keeps (and returns) the bytes and scores Cosine on them as the true
+/// cosine. A value the datatype cannot hold fails the whole request.
+fn prepare_dense(p: &VectorParams, name: &str, d: &mut [f32]) -> Result<()> {
+    let datatype = p.datatype.unwrap_or(Datatype::Float32);
+    if datatype != Datatype::Uint8 {
+        distance::preprocess(p.distance, d);
+    }
+    element::round_to(datatype, d).map_err(|problem| match name {
+        "" => Error::BadInput(format!("vector: {problem}")),
+        _ => Error::BadInput(format!("vector '{name}': {problem}")),
+    })
 }
 
 fn missing_point(id: &PointId) -> Error {

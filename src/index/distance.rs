@@ -1,15 +1,16 @@
-//! Distance kernels and Qdrant's score conventions — the one home for both.
+//! Qdrant's score conventions, and which kernel scores each distance — the one home for both.
 //!
 //! Scores are what clients see: Cosine and Dot are similarities (higher is better), Euclid and
 //! Manhattan are distances (lower is better). Cosine vectors are L2-normalised once at insert and
-//! once per query, so Cosine scoring is a plain dot product. Dot, Cosine and Euclid use simsimd's
-//! kernels, which pick AVX2/AVX-512/NEON/SVE at run time; Manhattan is a plain loop written so that
-//! the compiler vectorises it.
+//! once per query, so Cosine scoring of `f32` and `f16` rows is a plain dot product; `u8` rows are
+//! not normalised and score the true cosine. The kernels themselves, per element type, live in
+//! [`crate::index::element`]: simsimd's (AVX2/AVX-512/NEON/SVE picked at run time) where it has
+//! them, plain loops written for the compiler to vectorise otherwise. Every function here is
+//! generic over the element type and monomorphised: `f32` rows compile to direct kernel calls.
 
 use std::cmp::Ordering;
 
-use simsimd::SpatialSimilarity;
-
+use crate::index::element::Element;
 use crate::model::vectors::Distance;
 
 /// Prepares a vector for storage or as a query: Cosine vectors are L2-normalised. Vectors whose
@@ -19,7 +20,7 @@ pub fn preprocess(distance: Distance, vector: &mut [f32]) {
     if distance != Distance::Cosine {
         return;
     }
-    let norm_sq = dot(vector, vector);
+    let norm_sq = f32::dot(vector, vector);
     if norm_sq < f32::EPSILON || (norm_sq - 1.0).abs() <= 1e-6 {
         return;
     }
@@ -27,13 +28,14 @@ pub fn preprocess(distance: Distance, vector: &mut [f32]) {
     vector.iter_mut().for_each(|x| *x *= inv);
 }
 
-/// The score of `stored` for `query` (both preprocessed, same length).
+/// The score of `stored` for `query` (both preprocessed, same length, same element type).
 #[inline]
-pub fn score(distance: Distance, query: &[f32], stored: &[f32]) -> f32 {
+pub fn score<T: Element>(distance: Distance, query: &[T], stored: &[T]) -> f32 {
     match distance {
-        Distance::Cosine | Distance::Dot => dot(query, stored),
-        Distance::Euclid => l2sq(query, stored).sqrt(),
-        Distance::Manhattan => manhattan(query, stored),
+        Distance::Cosine => T::cosine(query, stored),
+        Distance::Dot => T::dot(query, stored),
+        Distance::Euclid => T::l2sq(query, stored).sqrt(),
+        Distance::Manhattan => T::l1(query, stored),
     }
 }
 
@@ -41,11 +43,12 @@ pub fn score(distance: Distance, query: &[f32], stored: &[f32]) -> f32 {
 /// Dot, the negated squared distance for Euclid, the negated distance for Manhattan. Recommend
 /// (best and sum strategies), discover and context queries combine these.
 #[inline]
-pub fn similarity(distance: Distance, query: &[f32], stored: &[f32]) -> f32 {
+pub fn similarity<T: Element>(distance: Distance, query: &[T], stored: &[T]) -> f32 {
     match distance {
-        Distance::Cosine | Distance::Dot => dot(query, stored),
-        Distance::Euclid => -l2sq(query, stored),
-        Distance::Manhattan => -manhattan(query, stored),
+        Distance::Cosine => T::cosine(query, stored),
+        Distance::Dot => T::dot(query, stored),
+        Distance::Euclid => -T::l2sq(query, stored),
+        Distance::Manhattan => -T::l1(query, stored),
     }
 }
 
@@ -54,7 +57,7 @@ pub fn similarity(distance: Distance, query: &[f32], stored: &[f32]) -> f32 {
 /// nearer for every [`Distance`]. Implemented by zero-sized types so that a walk generic over
 /// it calls the kernel directly.
 pub trait WalkKernel: Copy {
-    fn distance(query: &[f32], stored: &[f32]) -> f32;
+    fn distance<T: Element>(query: &[T], stored: &[T]) -> f32;
 }
 
 /// The score of a row whose [`WalkKernel`] distance for `distance` is `walk_distance`: equal,
@@ -68,7 +71,10 @@ pub fn score_from_walk(distance: Distance, walk_distance: f32) -> f32 {
     }
 }
 
-/// Cosine (rows and query normalised) and Dot: the negated dot product.
+/// Cosine: the negated cosine (on `f32` and `f16` rows, normalised, the negated dot product).
+#[derive(Clone, Copy, Debug)]
+pub struct NegatedCosine;
+/// Dot: the negated dot product.
 #[derive(Clone, Copy, Debug)]
 pub struct NegatedDot;
 /// Euclid: the squared distance (its square root is only taken for the score).
@@ -78,22 +84,28 @@ pub struct SquaredEuclid;
 #[derive(Clone, Copy, Debug)]
 pub struct L1;
 
+impl WalkKernel for NegatedCosine {
+    #[inline]
+    fn distance<T: Element>(query: &[T], stored: &[T]) -> f32 {
+        -T::cosine(query, stored)
+    }
+}
 impl WalkKernel for NegatedDot {
     #[inline]
-    fn distance(query: &[f32], stored: &[f32]) -> f32 {
-        -dot(query, stored)
+    fn distance<T: Element>(query: &[T], stored: &[T]) -> f32 {
+        -T::dot(query, stored)
     }
 }
 impl WalkKernel for SquaredEuclid {
     #[inline]
-    fn distance(query: &[f32], stored: &[f32]) -> f32 {
-        l2sq(query, stored)
+    fn distance<T: Element>(query: &[T], stored: &[T]) -> f32 {
+        T::l2sq(query, stored)
     }
 }
 impl WalkKernel for L1 {
     #[inline]
-    fn distance(query: &[f32], stored: &[f32]) -> f32 {
-        manhattan(query, stored)
+    fn distance<T: Element>(query: &[T], stored: &[T]) -> f32 {
+        T::l1(query, stored)
     }
 }
 
@@ -120,40 +132,6 @@ pub fn passes_threshold(distance: Distance, score: f32, threshold: f32) -> bool 
     } else {
         score < threshold
     }
-}
-
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // simsimd returns None only for mismatched lengths, which the engine rules out.
-    f32::dot(a, b).unwrap_or_else(|| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>() as f64) as f32
-}
-
-#[inline]
-fn l2sq(a: &[f32], b: &[f32]) -> f32 {
-    f32::l2sq(a, b)
-        .unwrap_or_else(|| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>() as f64)
-        as f32
-}
-
-/// L1 distance with eight independent partial sums. A single f32 accumulator stays scalar (the
-/// compiler may not reorder float additions); eight lanes let it emit SIMD. benches/kernels.rs,
-/// dim 768 on AVX-512: 613 ns with one accumulator, ~84 ns with eight.
-#[inline]
-fn manhattan(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| (x - y).abs())
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            lanes[i] += (x[i] - y[i]).abs();
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -202,6 +180,10 @@ mod tests {
     fn walk_kernels_negate_the_similarity() {
         let (q, r) = ([0.6, -0.8, 0.1], [0.3, 0.4, -2.0]);
         let similarity = |d| similarity(d, &q, &r);
+        assert_eq!(
+            NegatedCosine::distance(&q, &r),
+            -similarity(Distance::Cosine)
+        );
         assert_eq!(NegatedDot::distance(&q, &r), -similarity(Distance::Dot));
         assert_eq!(
             SquaredEuclid::distance(&q, &r),

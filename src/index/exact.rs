@@ -7,12 +7,13 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::index::distance;
-use crate::index::vector_store::VectorStore;
+use crate::index::element::Element;
+use crate::index::vector_store::{Rows, RowsVisitor, VectorStore};
 use crate::index::{ScoredOffset, SearchRequest, VectorIndex};
 use crate::model::PointId;
 use crate::model::vectors::Distance;
 
-/// Brute-force search over one vector store.
+/// Brute-force search over one vector store, in the store's element type.
 pub struct ExactScan<'a> {
     pub store: &'a VectorStore,
 }
@@ -54,18 +55,32 @@ impl VectorIndex for ExactScan<'_> {
         if req.top == 0 {
             return Vec::new();
         }
+        self.store.visit(req.query, Scan { req })
+    }
+}
+
+/// One scan over typed rows: [`ExactScan::search`]'s visitor.
+struct Scan<'r, 'q> {
+    req: &'r SearchRequest<'q>,
+}
+
+impl RowsVisitor for Scan<'_, '_> {
+    type Output = Vec<ScoredOffset>;
+
+    fn visit<T: Element>(self, rows: Rows<'_, T>, query: &[T]) -> Vec<ScoredOffset> {
+        let req = self.req;
         // A bounded max-heap keyed by rank: its top is the worst of the current best `top`.
         // `top` comes from the client (offset + limit) and may be huge: never size by it alone.
-        let capacity = req.top.min(self.store.len()) + 1;
+        let capacity = req.top.min(rows.len()) + 1;
         let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(capacity);
-        for offset in 0..self.store.len() as u32 {
-            let Some(row) = self.store.get(offset) else {
+        for offset in 0..rows.len() as u32 {
+            let Some(row) = rows.get(offset) else {
                 continue;
             };
             if !(req.accept)(offset) {
                 continue;
             }
-            let score = distance::score(req.distance, req.query, row);
+            let score = distance::score(req.distance, query, row);
             if let Some(t) = req.score_threshold
                 && !distance::passes_threshold(req.distance, score, t)
             {

@@ -8,8 +8,8 @@
 //! layout with the loop in `walk.rs` (a greedy descent through the upper layers, then a beam
 //! search of width `ef` on layer 0), which is generic over how a row is scored: a [`RowScorer`]
 //! (`scorer.rs`). [`HnswSearch`] scores the store's `f32` rows with the kernels of
-//! [`crate::index::distance`] ([`DenseRows`]); other encodings of the rows (quantized codes,
-//! float16, multivectors) plug into [`HnswIndex::walk`] with a scorer of their own.
+//! [`crate::index::distance`] in the store's element type (`f32`, `f16`, `u8`: [`DenseRows`]);
+//! other encodings of the rows (quantized codes, multivectors) plug into [`HnswIndex::walk`] with a scorer of their own.
 //!
 //! The engine keeps an [`HnswIndex`] beside the store it was built from and, per query, wraps
 //! both in an [`HnswSearch`], which implements [`VectorIndex`] like the exact scan does:
@@ -55,8 +55,9 @@ pub(crate) use scorer::prefetch;
 pub use scorer::{DenseRows, RowScorer};
 
 use crate::error::Result;
-use crate::index::distance::{self, L1, NegatedDot, SquaredEuclid};
-use crate::index::vector_store::VectorStore;
+use crate::index::distance::{self, L1, NegatedCosine, NegatedDot, SquaredEuclid};
+use crate::index::element::Element;
+use crate::index::vector_store::{Rows, RowsVisitor, VectorStore};
 use crate::index::{ScoredOffset, SearchRequest, VectorIndex};
 use crate::model::collection::HnswConfig;
 use crate::model::vectors::Distance;
@@ -163,22 +164,59 @@ pub struct HnswSearch<'a> {
 }
 
 impl HnswSearch<'_> {
-    /// The walk with `store`'s `f32` rows, the kernel chosen here once for the whole search.
+    /// The walk with `store`'s rows in their element type, the element type and the kernel
+    /// chosen here once for the whole search.
     fn walk(&self, request: &SearchRequest<'_>, ef: usize) -> Vec<(f32, u32)> {
-        let (store, query) = (self.store, request.query);
-        let accept = request.accept;
-        let (index, top) = (self.index, request.top);
-        match self.index.distance {
-            Distance::Cosine | Distance::Dot => {
-                index.walk(&DenseRows::<NegatedDot>::new(store, query), accept, ef, top)
-            }
-            Distance::Euclid => index.walk(
-                &DenseRows::<SquaredEuclid>::new(store, query),
+        let walker = Walker {
+            index: self.index,
+            accept: request.accept,
+            ef,
+            top: request.top,
+        };
+        self.store.visit(request.query, walker)
+    }
+}
+
+/// One walk over typed rows: [`HnswSearch::walk`]'s visitor.
+struct Walker<'a> {
+    index: &'a HnswIndex,
+    accept: &'a dyn Fn(u32) -> bool,
+    ef: usize,
+    top: usize,
+}
+
+impl RowsVisitor for Walker<'_> {
+    type Output = Vec<(f32, u32)>;
+
+    fn visit<T: Element>(self, rows: Rows<'_, T>, query: &[T]) -> Vec<(f32, u32)> {
+        let Walker {
+            index,
+            accept,
+            ef,
+            top,
+        } = self;
+        match index.distance {
+            Distance::Cosine => index.walk(
+                &DenseRows::<T, NegatedCosine>::new(rows, query),
                 accept,
                 ef,
                 top,
             ),
-            Distance::Manhattan => index.walk(&DenseRows::<L1>::new(store, query), accept, ef, top),
+            Distance::Dot => index.walk(
+                &DenseRows::<T, NegatedDot>::new(rows, query),
+                accept,
+                ef,
+                top,
+            ),
+            Distance::Euclid => index.walk(
+                &DenseRows::<T, SquaredEuclid>::new(rows, query),
+                accept,
+                ef,
+                top,
+            ),
+            Distance::Manhattan => {
+                index.walk(&DenseRows::<T, L1>::new(rows, query), accept, ef, top)
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 //! graph walk ([`hnsw::HnswSearch`]) both implement it.
 
 pub mod distance;
+pub mod element;
 pub mod exact;
 pub mod filter;
 pub mod geo;

@@ -7,7 +7,8 @@
 //! Euclid and `|sum|` for Manhattan (lower is better for those two).
 
 use crate::index::distance;
-use crate::model::vectors::Distance;
+use crate::index::element::Element;
+use crate::model::vectors::{Datatype, Distance};
 
 /// All multivectors of one name, indexed by offset.
 #[derive(Clone, Debug)]
@@ -87,8 +88,9 @@ impl MultiStore {
 }
 
 /// `max_sim` of a query (sub-vectors end to end) against a stored row: the sum over query
-/// sub-vectors of the best similarity to any stored sub-vector. Bigger is better.
-pub fn max_sim(distance: Distance, dim: usize, query: &[f32], row: &[f32]) -> f32 {
+/// sub-vectors of the best similarity to any stored sub-vector. Bigger is better. Rows are kept
+/// as `f32`s; uint8 multivectors are scored as bytes (`T = u8`, whose Cosine is the true cosine).
+pub fn max_sim<T: Element>(distance: Distance, dim: usize, query: &[T], row: &[T]) -> f32 {
     query
         .chunks_exact(dim)
         .map(|q| {
@@ -97,6 +99,36 @@ pub fn max_sim(distance: Distance, dim: usize, query: &[f32], row: &[f32]) -> f3
                 .fold(f32::NEG_INFINITY, f32::max)
         })
         .sum()
+}
+
+/// How the rows of one multivector compare: `max_sim` with its distance over the rows as kept
+/// (`f32`s), or, for `datatype: uint8`, over them as bytes (the rows hold whole numbers
+/// 0..=255, not normalised, and Cosine on bytes is the true cosine).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Comparator {
+    pub distance: Distance,
+    pub dim: usize,
+    pub bytes: bool,
+}
+
+impl Comparator {
+    pub fn new(distance: Distance, dim: usize, datatype: Option<Datatype>) -> Self {
+        Comparator {
+            distance,
+            dim,
+            bytes: datatype == Some(Datatype::Uint8),
+        }
+    }
+
+    /// [`max_sim`] of `query` against `row`, both sub-vectors end to end.
+    pub fn max_sim(&self, query: &[f32], row: &[f32]) -> f32 {
+        if self.bytes {
+            let bytes = |v: &[f32]| v.iter().map(|&x| x as u8).collect::<Vec<u8>>();
+            max_sim(self.distance, self.dim, &bytes(query), &bytes(row))
+        } else {
+            max_sim(self.distance, self.dim, query, row)
+        }
+    }
 }
 
 /// The score a nearest search reports for a `max_sim` sum.

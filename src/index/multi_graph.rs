@@ -6,15 +6,16 @@
 //! only ever measures from the node being inserted or pruned, as a search measures from the
 //! query. Searches walk the graph with [`MultiRows`] (a [`RowScorer`], generic over the kernel
 //! of the distance like [`crate::index::hnsw::DenseRows`]) and rescore what the walk found with
-//! [`multi::max_sim`], so that graph results and the exact scan of later offsets score alike to
-//! the bit.
+//! the vector's [`Comparator`], so that graph results and the exact scan of later offsets score
+//! alike to the bit. uint8 multivectors (rows not normalised, compared as bytes) are built and
+//! walked with the comparator itself, one row converted at a time.
 
 use std::marker::PhantomData;
 
 use crate::error::Result;
 use crate::index::distance::{L1, NegatedDot, SquaredEuclid, WalkKernel};
 use crate::index::hnsw::{BuildParams, BuildSpace, HnswIndex, NativeBuilder, RowScorer, prefetch};
-use crate::index::multi::{self, MultiStore};
+use crate::index::multi::{Comparator, MultiStore};
 use crate::model::collection::HnswConfig;
 use crate::model::vectors::Distance;
 
@@ -37,7 +38,7 @@ fn max_sim_with<K: WalkKernel>(dim: usize, query: &[f32], row: &[f32]) -> f32 {
 #[derive(Clone, Copy, Debug)]
 pub struct MultiSpace<'a> {
     pub store: &'a MultiStore,
-    pub distance: Distance,
+    pub comparator: Comparator,
 }
 
 impl BuildSpace for MultiSpace<'_> {
@@ -57,7 +58,7 @@ impl BuildSpace for MultiSpace<'_> {
 
     #[inline]
     fn distance(&self, from: &[f32], to: &[f32]) -> f32 {
-        let similarity = multi::max_sim(self.distance, self.store.dim(), from, to);
+        let similarity = self.comparator.max_sim(from, to);
         // A NaN (from a NaN component) would corrupt the neighbour order: rank it last.
         if similarity.is_nan() {
             f32::INFINITY
@@ -96,62 +97,102 @@ impl<K: WalkKernel> RowScorer for MultiRows<'_, K> {
     }
 }
 
+/// Scores rows with the vector's [`Comparator`] itself (uint8 multivectors, compared as bytes).
+struct ComparedRows<'a> {
+    store: &'a MultiStore,
+    query: &'a [f32],
+    comparator: Comparator,
+}
+
+impl RowScorer for ComparedRows<'_> {
+    fn distance(&self, offset: u32) -> Option<f32> {
+        Some(-self.comparator.max_sim(self.query, self.store.get(offset)?))
+    }
+
+    fn prefetch(&self, _offset: u32) {}
+}
+
 /// Builds a graph over the present multivectors of `store` with our own construction. Takes
 /// seconds to minutes: call it off the async runtime.
-pub fn build(store: &MultiStore, distance: Distance, config: &HnswConfig) -> Result<HnswIndex> {
+pub fn build(store: &MultiStore, comparator: Comparator, config: &HnswConfig) -> Result<HnswIndex> {
     let params = BuildParams::from_config(config)?;
-    let graph = NativeBuilder.build_space(&MultiSpace { store, distance }, &params)?;
-    Ok(HnswIndex::from_graph(graph, distance, config.ef_construct))
+    let graph = NativeBuilder.build_space(&MultiSpace { store, comparator }, &params)?;
+    Ok(HnswIndex::from_graph(
+        graph,
+        comparator.distance,
+        config.ef_construct,
+    ))
 }
 
 /// Walks `index` (built over `store`) for `query` and returns up to `ef` (at least `top`)
 /// `(max_sim similarity, offset)` pairs that `accept` takes, best first as the walk found them;
-/// the similarities are [`multi::max_sim`]'s. `ef` `None` is the index's default.
+/// the similarities are the comparator's. `ef` `None` is the index's default.
 pub fn search(
     index: &HnswIndex,
     store: &MultiStore,
+    comparator: Comparator,
     query: &[f32],
     ef: Option<usize>,
     accept: &dyn Fn(u32) -> bool,
     top: usize,
 ) -> Vec<(f32, u32)> {
     let ef = ef.unwrap_or(index.default_ef());
-    let found = match index.distance() {
-        Distance::Cosine | Distance::Dot => {
-            walk::<NegatedDot>(index, store, query, ef, accept, top)
+    let found = if comparator.bytes {
+        let scorer = ComparedRows {
+            store,
+            query,
+            comparator,
+        };
+        index.walk(&scorer, accept, ef, top)
+    } else {
+        let walk = Walk {
+            index,
+            store,
+            query,
+            ef,
+            accept,
+            top,
+        };
+        match comparator.distance {
+            Distance::Cosine | Distance::Dot => walk.run::<NegatedDot>(),
+            Distance::Euclid => walk.run::<SquaredEuclid>(),
+            Distance::Manhattan => walk.run::<L1>(),
         }
-        Distance::Euclid => walk::<SquaredEuclid>(index, store, query, ef, accept, top),
-        Distance::Manhattan => walk::<L1>(index, store, query, ef, accept, top),
     };
-    let (distance, dim) = (index.distance(), store.dim());
     found
         .into_iter()
         .filter_map(|(_, offset)| {
             let row = store.get(offset)?;
-            Some((multi::max_sim(distance, dim, query, row), offset))
+            Some((comparator.max_sim(query, row), offset))
         })
         .collect()
 }
 
-fn walk<K: WalkKernel>(
-    index: &HnswIndex,
-    store: &MultiStore,
-    query: &[f32],
+/// One walk over `f32` rows with the kernel chosen by [`Walk::run`]'s type parameter.
+struct Walk<'a> {
+    index: &'a HnswIndex,
+    store: &'a MultiStore,
+    query: &'a [f32],
     ef: usize,
-    accept: &dyn Fn(u32) -> bool,
+    accept: &'a dyn Fn(u32) -> bool,
     top: usize,
-) -> Vec<(f32, u32)> {
-    let scorer = MultiRows::<K> {
-        store,
-        query,
-        kernel: PhantomData,
-    };
-    index.walk(&scorer, accept, ef, top)
+}
+
+impl Walk<'_> {
+    fn run<K: WalkKernel>(&self) -> Vec<(f32, u32)> {
+        let scorer = MultiRows::<K> {
+            store: self.store,
+            query: self.query,
+            kernel: PhantomData,
+        };
+        self.index.walk(&scorer, self.accept, self.ef, self.top)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::vectors::Datatype;
 
     /// A tiny seeded generator (xorshift), enough for test data.
     struct Rng(u64);
@@ -212,21 +253,22 @@ mod tests {
                     _ => store.push(Some(&rng.near(1 + i % 4, &centres))),
                 }
             }
-            let index = build(&store, distance, &config()).unwrap();
+            let comparator = Comparator::new(distance, dim, None);
+            let index = build(&store, comparator, &config()).unwrap();
             assert_eq!(index.len(), points);
             let (mut hit, mut total) = (0usize, 0usize);
             for _ in 0..queries {
                 let query = rng.near(2, &centres).concat();
                 let mut exact: Vec<(f32, u32)> = (0..points as u32)
-                    .filter_map(|o| Some((multi::max_sim(distance, dim, &query, store.get(o)?), o)))
+                    .filter_map(|o| Some((comparator.max_sim(&query, store.get(o)?), o)))
                     .collect();
                 exact.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
                 let truth: Vec<u32> = exact.iter().take(10).map(|&(_, o)| o).collect();
-                let found = search(&index, &store, &query, Some(128), &|_| true, 10);
+                let found = search(&index, &store, comparator, &query, Some(128), &|_| true, 10);
                 for &(similarity, offset) in found.iter().take(10) {
                     // Scores are max_sim's exactly, and absent rows never come back.
                     let row = store.get(offset).expect("a present row");
-                    assert_eq!(similarity, multi::max_sim(distance, dim, &query, row));
+                    assert_eq!(similarity, comparator.max_sim(&query, row));
                 }
                 hit += found
                     .iter()
@@ -241,6 +283,45 @@ mod tests {
     }
 
     #[test]
+    fn uint8_multivectors_are_compared_as_bytes() {
+        // Whole numbers 0..=255, not normalised: Cosine is the true cosine of the bytes, which
+        // a plain dot product of the rows would rank differently.
+        let (dim, points) = (6, 800);
+        let mut rng = Rng(99);
+        let mut byte = || ((rng.next() + 0.5) * 255.0).floor();
+        let mut store = MultiStore::new(dim);
+        let mut rows = Vec::new();
+        for _ in 0..points {
+            let row: Vec<Vec<f32>> = (0..2).map(|_| (0..dim).map(|_| byte()).collect()).collect();
+            store.push(Some(&row));
+            rows.push(row);
+        }
+        let comparator = Comparator::new(Distance::Cosine, dim, Some(Datatype::Uint8));
+        assert!(comparator.bytes);
+        let index = build(&store, comparator, &config()).unwrap();
+        let (mut hit, mut total) = (0, 0);
+        for query in rows.iter().step_by(40) {
+            let query = query.concat();
+            let mut exact: Vec<(f32, u32)> = (0..points as u32)
+                .map(|o| (comparator.max_sim(&query, store.get(o).unwrap()), o))
+                .collect();
+            exact.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let found = search(&index, &store, comparator, &query, Some(64), &|_| true, 10);
+            // A cosine of bytes never exceeds 1 per query sub-vector; a dot product would.
+            assert!(found.iter().all(|(s, _)| *s <= 2.0 + 1e-4), "{found:?}");
+            let truth: Vec<u32> = exact.iter().take(10).map(|&(_, o)| o).collect();
+            hit += found
+                .iter()
+                .take(10)
+                .filter(|(_, o)| truth.contains(o))
+                .count();
+            total += truth.len();
+        }
+        let recall = hit as f64 / total as f64;
+        assert!(recall >= 0.95, "uint8 Cosine: recall {recall}");
+    }
+
+    #[test]
     fn the_filter_applies_during_the_walk() {
         let dim = 4;
         let mut rng = Rng(7);
@@ -248,9 +329,18 @@ mod tests {
         for _ in 0..400 {
             store.push(Some(&rng.vectors(2, dim)));
         }
-        let index = build(&store, Distance::Dot, &config()).unwrap();
+        let comparator = Comparator::new(Distance::Dot, dim, None);
+        let index = build(&store, comparator, &config()).unwrap();
         let query = rng.vectors(1, dim).concat();
-        let found = search(&index, &store, &query, None, &|o| o % 3 == 0, 10);
+        let found = search(
+            &index,
+            &store,
+            comparator,
+            &query,
+            None,
+            &|o| o % 3 == 0,
+            10,
+        );
         assert!(found.len() >= 10);
         assert!(found.iter().all(|(_, o)| o % 3 == 0));
     }

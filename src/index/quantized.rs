@@ -18,6 +18,10 @@
 //! `two_bits` and `one_and_half_bits` encodings and asymmetric `query_encoding`s are accepted and
 //! served with the one-bit codes.
 //!
+//! Codes are made from the rows as `f32`, whatever the store's datatype; uint8 rows, which are
+//! not normalised, are normalised for Cosine codes (and so is the query), so that the codes'
+//! dot product ranks by cosine as on the other datatypes. Rescoring uses the store's own kernels.
+//!
 //! Codes are made for the rows a store has when they are built (the rows of a graph); rows
 //! written later are scored with their originals by the exact scan of the unindexed tail.
 //! Every approximate value here is a distance: smaller is closer, whatever the metric. A search
@@ -30,7 +34,7 @@ use crate::index::distance;
 use crate::index::hnsw::{HnswIndex, RowScorer, prefetch, rank};
 use crate::index::vector_store::VectorStore;
 use crate::index::{ScoredOffset, SearchRequest, VectorIndex};
-use crate::model::vectors::Distance;
+use crate::model::vectors::{Datatype, Distance};
 
 /// How vectors of one name are quantized, read from its `quantization_config`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -61,6 +65,8 @@ impl Method {
 pub struct QuantizedStore {
     method: Method,
     distance: Distance,
+    /// Rows and queries are normalised before encoding (Cosine over uint8 rows).
+    normalise: bool,
     dim: usize,
     rows: usize,
     codes: Codes,
@@ -96,7 +102,27 @@ impl QuantizedStore {
     pub fn build(store: &VectorStore, distance: Distance, method: Method) -> QuantizedStore {
         let dim = store.dim();
         let rows = store.len();
-        let present = || (0..rows as u32).filter_map(|o| store.get(o));
+        let normalise = distance == Distance::Cosine && store.datatype() == Datatype::Uint8;
+        let originals: Vec<Option<Vec<f32>>> = match store.datatype() {
+            // Borrowed below; no copy of f32 rows.
+            Datatype::Float32 => Vec::new(),
+            _ => (0..rows as u32)
+                .map(|o| {
+                    let mut row = store.vector(o)?.into_owned();
+                    if normalise {
+                        distance::preprocess(Distance::Cosine, &mut row);
+                    }
+                    Some(row)
+                })
+                .collect(),
+        };
+        let row = |o: u32| -> Option<&[f32]> {
+            match store.datatype() {
+                Datatype::Float32 => store.f32_row(o),
+                _ => originals[o as usize].as_deref(),
+            }
+        };
+        let present = || (0..rows as u32).filter_map(row);
         let codes = match method {
             Method::ScalarInt8 { quantile } => {
                 let (lo, hi) = bounds(present(), quantile);
@@ -105,7 +131,7 @@ impl QuantizedStore {
                 let mut codes = vec![0i8; rows * dim];
                 let mut sums = vec![0f32; rows];
                 for o in 0..rows {
-                    if let Some(row) = store.get(o as u32) {
+                    if let Some(row) = row(o as u32) {
                         let out = &mut codes[o * dim..(o + 1) * dim];
                         sums[o] = encode_scalar(row, mid, alpha, out);
                     }
@@ -121,7 +147,7 @@ impl QuantizedStore {
                 let stride = dim.div_ceil(8);
                 let mut bits = vec![0u8; rows * stride];
                 for o in 0..rows {
-                    if let Some(row) = store.get(o as u32) {
+                    if let Some(row) = row(o as u32) {
                         encode_binary(row, &mut bits[o * stride..(o + 1) * stride]);
                     }
                 }
@@ -131,6 +157,7 @@ impl QuantizedStore {
         QuantizedStore {
             method,
             distance,
+            normalise,
             dim,
             rows,
             codes,
@@ -161,6 +188,14 @@ impl QuantizedStore {
     /// Encodes a (preprocessed) query.
     pub fn encode_query(&self, query: &[f32]) -> QuantizedQuery {
         debug_assert_eq!(query.len(), self.dim);
+        let mut normalised = Vec::new();
+        let query = if self.normalise {
+            normalised.extend_from_slice(query);
+            distance::preprocess(Distance::Cosine, &mut normalised);
+            &normalised[..]
+        } else {
+            query
+        };
         match &self.codes {
             Codes::Scalar { mid, alpha, .. } => {
                 let mut scalar = vec![0i8; self.dim];
@@ -416,7 +451,9 @@ impl<K: CodeKernel> RowScorer for QuantizedRows<'_, K> {
         if offset as usize >= self.rows {
             return None;
         }
-        self.store.get(offset)?;
+        if !self.store.contains(offset) {
+            return None;
+        }
         Some(self.kernel.distance(offset as usize))
     }
 
@@ -475,20 +512,24 @@ impl VectorIndex for QuantizedSearch<'_> {
             Kernel::Int8Manhattan(k) => self.walk(k, accept, ef, want),
             Kernel::Hamming(k) => self.walk(k, accept, ef, want),
         };
-        // Rescoring reads the originals of every candidate the walk kept (`ef` of them, at
-        // least `limit × oversampling`): about `ef` full-precision distances on top of the
-        // walk's thousands, and it turns "the codes ranked a true neighbour 12th of 128" into a
-        // hit. Without rescoring the codes' own best `limit × oversampling` are all there is.
-        let keep = match self.rescore {
-            true => walked.len(),
-            false => want,
-        };
-        let scored = walked.into_iter().take(keep).map(|(approx, offset)| {
-            let score = match self.rescore {
-                true => distance::score(request.distance, request.query, self.store.get(offset)?),
-                false => self.codes.score(approx),
-            };
-            Some(ScoredOffset { offset, score })
+        if self.rescore {
+            // Rescoring reads the originals of every candidate the walk kept (`ef` of them, at
+            // least `limit × oversampling`): about `ef` full-precision distances on top of the
+            // walk's thousands, and it turns "the codes ranked a true neighbour 12th of 128"
+            // into a hit.
+            let offsets = walked.into_iter().map(|(_, offset)| offset);
+            let rescored = self.store.scores(request.distance, request.query, offsets);
+            let scored = rescored
+                .into_iter()
+                .map(|(offset, score)| Some(ScoredOffset { offset, score }));
+            return rank(request, scored);
+        }
+        // Without rescoring the codes' own best `limit × oversampling` are all there is.
+        let scored = walked.into_iter().take(want).map(|(approx, offset)| {
+            self.store.contains(offset).then(|| ScoredOffset {
+                offset,
+                score: self.codes.score(approx),
+            })
         });
         rank(request, scored)
     }
@@ -577,13 +618,11 @@ mod tests {
         for _ in 0..20 {
             let mut q: Vec<f32> = (0..dim).map(|_| rng.gen_range(-1.0..1.0)).collect();
             distance::preprocess(distance, &mut q);
-            let present: Vec<u32> = (0..rows as u32)
-                .filter(|o| store.get(*o).is_some())
-                .collect();
+            let present: Vec<u32> = (0..rows as u32).filter(|o| store.contains(*o)).collect();
             let exact_rank = |offsets: &[u32]| {
                 let mut scored: Vec<(f32, u32)> = offsets
                     .iter()
-                    .map(|&o| (distance::score(distance, &q, store.get(o).unwrap()), o))
+                    .map(|&o| (distance::score(distance, &q, store.f32_row(o).unwrap()), o))
                     .collect();
                 scored.sort_by(|a, b| distance::compare(distance, a.0, b.0));
                 scored
@@ -640,7 +679,9 @@ mod tests {
         let q: Vec<f32> = (0..32).map(|i| (i as f32 / 16.0) - 1.0).collect();
         let encoded = codes.encode_query(&q);
         for o in 0..200u32 {
-            let Some(row) = store.get(o) else { continue };
+            let Some(row) = store.f32_row(o) else {
+                continue;
+            };
             let exact = distance::score(Distance::Dot, &q, row);
             let approx = -codes.distance(&encoded, o);
             assert!((exact - approx).abs() < 0.05, "{exact} vs {approx}");

@@ -148,12 +148,6 @@ impl VectorsConfig {
             if p.size > 65536 {
                 return Err(Error::validation(&path, "must be from 1 to 65536"));
             }
-            if matches!(p.datatype, Some(Datatype::Float16 | Datatype::Uint8)) {
-                return Err(Error::BadInput(format!(
-                    "vector datatype {:?} is not supported by Quiver yet; use float32",
-                    p.datatype.unwrap_or(Datatype::Float32)
-                )));
-            }
             if let Some(h) = &p.hnsw_config {
                 h.validate()?;
             }

@@ -21,7 +21,7 @@ use crate::index::distance;
 use crate::index::hnsw::graph::{HnswGraph, NodeLinks};
 use crate::index::vector_store::VectorStore;
 use crate::model::collection::HnswConfig;
-use crate::model::vectors::Distance;
+use crate::model::vectors::{Datatype, Distance};
 
 /// The largest `m` (and `payload_m`) accepted: `hnsw_rs` exits the process above it.
 pub const MAX_M: usize = 256;
@@ -125,6 +125,11 @@ impl GraphBuilder for HnswRsBuilder {
         if params.m == 0 {
             return Ok(unlinked_graph(store.len()));
         }
+        if store.datatype() != Datatype::Float32 {
+            return Err(Error::Internal(
+                "the hnsw_rs builder takes float32 vectors only".into(),
+            ));
+        }
         let hnsw = build_hnsw_rs(store, distance, params)?;
         Ok(export(&hnsw, store.len()))
     }
@@ -161,7 +166,7 @@ impl GraphDistance {
             Distance::Cosine => 1.0,
             Distance::Dot => {
                 let max_norm_sq = (0..store.len() as u32)
-                    .filter_map(|o| store.get(o))
+                    .filter_map(|o| store.f32_row(o))
                     .map(|row| distance::similarity(Distance::Dot, row, row))
                     .fold(0.0f32, f32::max);
                 // Headroom for rounding in the dot products themselves.
@@ -185,7 +190,8 @@ impl AnnDistance<f32> for GraphDistance {
 /// The `hnsw_rs` structure this crate builds (vectors copied in, so no borrowed lifetime).
 pub type HnswRs = Hnsw<'static, f32, GraphDistance>;
 
-/// Builds an `hnsw_rs` graph over the present rows of `store`, each inserted with its offset
+/// Builds an `hnsw_rs` graph over the present rows of an `f32` `store` (a store of another
+/// datatype has none it can read), each inserted with its offset
 /// as the library's data id. Public so that benchmarks can compare the library's own search on
 /// the same graph; the engine goes through [`GraphBuilder`].
 pub fn build_hnsw_rs(
@@ -203,7 +209,7 @@ pub fn build_hnsw_rs(
         ));
     }
     let rows: Vec<(&[f32], usize)> = (0..store.len() as u32)
-        .filter_map(|o| store.get(o).map(|row| (row, o as usize)))
+        .filter_map(|o| store.f32_row(o).map(|row| (row, o as usize)))
         .collect();
     // With m = 1 the library's layer scale is 1/ln(1) = ∞ and levels come out uniform over all
     // 16 layers: a useless graph. Two links is the least that makes a navigable one.

@@ -24,9 +24,9 @@
 //! hnswlib. With one thread, insertion follows offset order and the graph is the same every time.
 //!
 //! The construction never looks inside a row: it asks a [`BuildSpace`] for a node's row and for
-//! the distance between two rows. [`DenseSpace`] serves `f32` rows of a [`VectorStore`]; other
-//! kinds of rows (multivectors, compact datatypes) build a graph by implementing the trait and
-//! calling [`NativeBuilder::build_space`].
+//! the distance between two rows. [`DenseSpace`] serves the rows of a [`VectorStore`] in their
+//! element type (`f32`, `f16`, `u8`); other kinds of rows (multivectors) build a graph by
+//! implementing the trait and calling [`NativeBuilder::build_space`].
 
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -40,7 +40,8 @@ use super::visited::VisitedSet;
 use super::walk::{Farthest, Nearest};
 use crate::error::{Error, Result};
 use crate::index::distance;
-use crate::index::vector_store::VectorStore;
+use crate::index::element::Element;
+use crate::index::vector_store::{Rows, TypedRows, VectorStore};
 use crate::model::vectors::Distance;
 
 /// The rows a graph is built over, as the construction sees them: one row per offset (or none),
@@ -65,35 +66,36 @@ pub trait BuildSpace: Sync {
     fn prefetch(&self, row: Self::Row<'_>);
 }
 
-/// `f32` rows of a [`VectorStore`], at the negated similarity of `distance` (as searches rank).
+/// Rows of element type `T` of a [`VectorStore`], at the negated similarity of `distance` (as
+/// searches rank).
 #[derive(Clone, Copy, Debug)]
-pub struct DenseSpace<'a> {
-    pub store: &'a VectorStore,
+pub struct DenseSpace<'a, T> {
+    pub rows: Rows<'a, T>,
     pub distance: Distance,
 }
 
-impl BuildSpace for DenseSpace<'_> {
+impl<T: Element> BuildSpace for DenseSpace<'_, T> {
     type Row<'r>
-        = &'r [f32]
+        = &'r [T]
     where
         Self: 'r;
 
     fn offsets(&self) -> usize {
-        self.store.len()
+        self.rows.len()
     }
 
     #[inline]
-    fn row(&self, offset: u32) -> Option<&[f32]> {
-        self.store.get(offset)
+    fn row(&self, offset: u32) -> Option<&[T]> {
+        self.rows.get(offset)
     }
 
     #[inline]
-    fn distance(&self, from: &[f32], to: &[f32]) -> f32 {
+    fn distance(&self, from: &[T], to: &[T]) -> f32 {
         -distance::similarity(self.distance, from, to)
     }
 
     #[inline]
-    fn prefetch(&self, row: &[f32]) {
+    fn prefetch(&self, row: &[T]) {
         prefetch_start(row);
     }
 }
@@ -121,7 +123,11 @@ impl GraphBuilder for NativeBuilder {
         distance: Distance,
         params: &BuildParams,
     ) -> Result<HnswGraph> {
-        self.build_space(&DenseSpace { store, distance }, params)
+        match store.rows() {
+            TypedRows::F32(rows) => self.build_space(&DenseSpace { rows, distance }, params),
+            TypedRows::F16(rows) => self.build_space(&DenseSpace { rows, distance }, params),
+            TypedRows::U8(rows) => self.build_space(&DenseSpace { rows, distance }, params),
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! How a graph walk scores one row: the [`RowScorer`] seam, and its implementation over `f32`
-//! rows ([`DenseRows`]).
+//! How a graph walk scores one row: the [`RowScorer`] seam, and its implementation over a dense
+//! store's rows in their element type (`f32`, `f16`, `u8`: [`DenseRows`]).
 //!
 //! The walk (`walk.rs`) only ever asks two things of the vectors: "how far is the row at this
 //! offset from the query" and "start loading that row, I will score it soon". Everything else —
@@ -30,7 +30,8 @@
 use std::marker::PhantomData;
 
 use crate::index::distance::WalkKernel;
-use crate::index::vector_store::VectorStore;
+use crate::index::element::Element;
+use crate::index::vector_store::Rows;
 
 /// Scores rows of one store for one query, for a graph walk. See the module docs.
 pub trait RowScorer {
@@ -42,34 +43,36 @@ pub trait RowScorer {
     fn prefetch(&self, offset: u32);
 }
 
-/// `f32` rows of a [`VectorStore`] scored with the kernel `K` (chosen once per search).
-pub struct DenseRows<'a, K> {
-    store: &'a VectorStore,
-    query: &'a [f32],
+/// Rows of element type `T` of a dense store, scored with the kernel `K` (both chosen once per
+/// search: see [`crate::index::vector_store::VectorStore::visit`]).
+pub struct DenseRows<'a, T, K> {
+    rows: Rows<'a, T>,
+    query: &'a [T],
     kernel: PhantomData<K>,
 }
 
-impl<'a, K: WalkKernel> DenseRows<'a, K> {
-    /// `query` must be preprocessed for the store's distance and have the store's dimension.
-    pub fn new(store: &'a VectorStore, query: &'a [f32]) -> Self {
-        debug_assert_eq!(query.len(), store.dim());
+impl<'a, T: Element, K: WalkKernel> DenseRows<'a, T, K> {
+    /// `query` must be preprocessed for the store's distance, converted to `T`, and have the
+    /// store's dimension.
+    pub fn new(rows: Rows<'a, T>, query: &'a [T]) -> Self {
+        debug_assert_eq!(query.len(), rows.dim());
         DenseRows {
-            store,
+            rows,
             query,
             kernel: PhantomData,
         }
     }
 }
 
-impl<K: WalkKernel> RowScorer for DenseRows<'_, K> {
+impl<T: Element, K: WalkKernel> RowScorer for DenseRows<'_, T, K> {
     #[inline]
     fn distance(&self, offset: u32) -> Option<f32> {
-        Some(K::distance(self.query, self.store.get(offset)?))
+        Some(K::distance(self.query, self.rows.get(offset)?))
     }
 
     #[inline]
     fn prefetch(&self, offset: u32) {
-        if let Some(row) = self.store.get(offset) {
+        if let Some(row) = self.rows.get(offset) {
             prefetch(row);
         }
     }

@@ -198,7 +198,7 @@ fn scores_are_the_exact_scores_best_first() {
     .search(&request(query, Distance::Euclid, TOP, &|_| true, None));
     assert_eq!(found.len(), TOP);
     for s in &found {
-        let row = data.store.get(s.offset).unwrap();
+        let row = data.store.f32_row(s.offset).unwrap();
         assert_eq!(s.score, distance::score(Distance::Euclid, query, row));
     }
     assert!(found.windows(2).all(|w| w[0].score <= w[1].score));
@@ -413,7 +413,7 @@ fn m_zero_builds_no_links_and_searches_exactly() {
 fn assert_well_formed(graph: &HnswGraph, store: &VectorStore, m: usize) {
     assert_eq!(graph.len(), store.len());
     let present: Vec<u32> = (0..store.len() as u32)
-        .filter(|&o| store.get(o).is_some())
+        .filter(|&o| store.contains(o))
         .collect();
     for layer in 0..=graph.max_layer() {
         let capacity = if layer == 0 { 2 * m } else { m };
@@ -429,7 +429,7 @@ fn assert_well_formed(graph: &HnswGraph, store: &VectorStore, m: usize) {
             assert_eq!(sorted.len(), links.len(), "node {node}: a link twice");
             for &next in links {
                 assert_ne!(next, node, "node {node} links to itself on layer {layer}");
-                assert!(store.get(next).is_some(), "link to absent row {next}");
+                assert!(store.contains(next), "link to absent row {next}");
                 assert!(
                     layer == 0 || !graph.neighbours(layer, next).is_empty() || m == 0,
                     "layer {layer}: {node} links to {next}, which has no links there"

@@ -44,7 +44,7 @@ pub(crate) fn datatype(d: Option<i32>) -> Result<Option<Datatype>> {
         Ok(proto::Datatype::Float16) => Ok(Some(Datatype::Float16)),
         Ok(proto::Datatype::Uint8) => Ok(Some(Datatype::Uint8)),
         Ok(other) => Err(Error::BadInput(format!(
-            "vector datatype {} is not supported by Quiver yet; use float32",
+            "vector datatype {} is not supported by Quiver; use float32, float16 or uint8",
             other.as_str_name()
         ))),
         Err(_) => Err(Error::InvalidMessage(format!(

@@ -1,0 +1,551 @@
+//! `datatype: float16 | uint8` on dense vectors: values are converted when written (float16
+//! rounded to half precision after Cosine normalisation, uint8 truncated and never normalised),
+//! reads return the stored values, scores come from the converted values (uint8 Cosine is the
+//! true cosine), out-of-range values fail the request with 400 and change nothing, HNSW graphs
+//! are built over the compact rows, and the data survives a restart.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::process::{call, start};
+use common::{TestServer, error_message};
+use half::f16;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+const DIM: usize = 16;
+const DISTANCES: [&str; 4] = ["Cosine", "Dot", "Euclid", "Manhattan"];
+
+/// What the server stores for `v`: the test's own model of the conversion.
+fn converted(datatype: &str, distance: &str, v: &[f32]) -> Vec<f32> {
+    match datatype {
+        "uint8" => v.iter().map(|x| x.trunc()).collect(),
+        _ => {
+            let mut v = v.to_vec();
+            if distance == "Cosine" {
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                v.iter_mut().for_each(|x| *x /= norm);
+            }
+            v.iter().map(|&x| f16::from_f32(x).to_f32()).collect()
+        }
+    }
+}
+
+/// The score a client should see, in f64 from converted values: uint8 Cosine is the true
+/// cosine of the bytes, float16 Cosine the dot product of the stored (normalised, then rounded)
+/// values.
+fn expected_score(datatype: &str, distance: &str, q: &[f32], r: &[f32]) -> f64 {
+    let pairs = || q.iter().zip(r).map(|(&a, &b)| (a as f64, b as f64));
+    let dot: f64 = pairs().map(|(a, b)| a * b).sum();
+    match distance {
+        "Cosine" if datatype == "uint8" => {
+            let na = q.iter().map(|&a| (a as f64).powi(2)).sum::<f64>().sqrt();
+            let nb = r.iter().map(|&b| (b as f64).powi(2)).sum::<f64>().sqrt();
+            if na == 0.0 || nb == 0.0 {
+                0.0
+            } else {
+                dot / (na * nb)
+            }
+        }
+        "Cosine" | "Dot" => dot,
+        "Euclid" => pairs().map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt(),
+        _ => pairs().map(|(a, b)| (a - b).abs()).sum(),
+    }
+}
+
+fn random_vector(rng: &mut StdRng, datatype: &str) -> Vec<f32> {
+    (0..DIM)
+        .map(|_| match datatype {
+            "uint8" => rng.gen_range(0.0..255.0f32),
+            _ => rng.gen_range(-1.0..1.0),
+        })
+        .collect()
+}
+
+async fn create(server: &TestServer, name: &str, datatype: &str, distance: &str, extra: Value) {
+    let mut body = json!({"vectors": {"size": DIM, "distance": distance, "datatype": datatype}});
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    let (status, reply) = server
+        .call("PUT", &format!("/collections/{name}"), Some(body))
+        .await;
+    assert_eq!(status, 200, "{reply}");
+}
+
+async fn retrieve(server: &TestServer, name: &str, id: u64) -> Vec<f32> {
+    let (status, body) = server
+        .call("GET", &format!("/collections/{name}/points/{id}"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    floats(&body["result"]["vector"])
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("a vector: {v}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+async fn search(server: &TestServer, name: &str, query: &[f32], params: Value) -> Vec<(u64, f64)> {
+    let (status, body) = server
+        .call(
+            "POST",
+            &format!("/collections/{name}/points/search"),
+            Some(json!({"vector": query, "limit": 10, "params": params})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_u64().unwrap(), p["score"].as_f64().unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn uint8_vectors_read_back_as_whole_numbers() {
+    let server = TestServer::start().await;
+    create(&server, "bytes", "uint8", "Cosine", json!({})).await;
+    let mut v = vec![0.0f32; DIM];
+    v[..4].copy_from_slice(&[1.7, 0.0, 255.0, 3.2]);
+    server
+        .upsert("bytes", json!([{"id": 1, "vector": v}]))
+        .await;
+    // Not normalised, fractions truncated.
+    assert_eq!(
+        retrieve(&server, "bytes", 1).await[..4],
+        [1.0, 0.0, 255.0, 3.0]
+    );
+    // update_vectors converts the same way.
+    let (status, body) = server
+        .call(
+            "PUT",
+            "/collections/bytes/points/vectors?wait=true",
+            Some(json!({"points": [{"id": 1, "vector": vec![9.99f32; DIM]}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(retrieve(&server, "bytes", 1).await, vec![9.0; DIM]);
+    // Collection info reports the datatype as given.
+    let (_, info) = server.call("GET", "/collections/bytes", None).await;
+    assert_eq!(
+        info["result"]["config"]["params"]["vectors"]["datatype"],
+        "uint8"
+    );
+}
+
+#[tokio::test]
+async fn float16_vectors_read_back_at_half_precision() {
+    let server = TestServer::start().await;
+    create(&server, "halves", "float16", "Euclid", json!({})).await;
+    create(&server, "unit", "float16", "Cosine", json!({})).await;
+    let mut v = vec![0.0f32; DIM];
+    v[..4].copy_from_slice(&[0.1, 2049.0, -2.71, 65504.0]);
+    server
+        .upsert("halves", json!([{"id": 1, "vector": v}]))
+        .await;
+    server.upsert("unit", json!([{"id": 1, "vector": v}])).await;
+    let stored = retrieve(&server, "halves", 1).await;
+    assert_eq!(stored, converted("float16", "Euclid", &v));
+    assert_eq!(stored[..2], [0.099975586, 2048.0]);
+    // Cosine: normalised in f32 first, then rounded.
+    assert_eq!(
+        retrieve(&server, "unit", 1).await,
+        converted("float16", "Cosine", &v)
+    );
+    let (_, info) = server.call("GET", "/collections/halves", None).await;
+    assert_eq!(
+        info["result"]["config"]["params"]["vectors"]["datatype"],
+        "float16"
+    );
+}
+
+#[tokio::test]
+async fn exact_scores_come_from_the_converted_values() {
+    let server = TestServer::start().await;
+    let mut rng = StdRng::seed_from_u64(3);
+    for datatype in ["uint8", "float16"] {
+        for distance in DISTANCES {
+            let name = format!("{datatype}_{distance}");
+            create(&server, &name, datatype, distance, json!({})).await;
+            let vectors: Vec<Vec<f32>> =
+                (0..40).map(|_| random_vector(&mut rng, datatype)).collect();
+            let points: Vec<Value> = vectors
+                .iter()
+                .enumerate()
+                .map(|(id, v)| json!({"id": id, "vector": v}))
+                .collect();
+            server.upsert(&name, Value::Array(points)).await;
+            let query = random_vector(&mut rng, datatype);
+            let q = converted(datatype, distance, &query);
+            let found = search(&server, &name, &query, json!({"exact": true})).await;
+            assert_eq!(found.len(), 10);
+            let mut expected: Vec<(u64, f64)> = vectors
+                .iter()
+                .enumerate()
+                .map(|(id, v)| {
+                    let r = converted(datatype, distance, v);
+                    (id as u64, expected_score(datatype, distance, &q, &r))
+                })
+                .collect();
+            let higher_first = matches!(distance, "Cosine" | "Dot");
+            expected.sort_by(|a, b| match higher_first {
+                true => b.1.total_cmp(&a.1),
+                false => a.1.total_cmp(&b.1),
+            });
+            for ((id, score), (eid, escore)) in found.iter().zip(&expected) {
+                let tolerance = 1e-5 * escore.abs().max(1.0);
+                assert!(
+                    (score - escore).abs() <= tolerance,
+                    "{name}: point {id} scored {score}, expected {escore} (point {eid})"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn uint8_cosine_is_the_true_cosine_of_the_bytes() {
+    let server = TestServer::start().await;
+    create(&server, "bytes", "uint8", "Cosine", json!({})).await;
+    let mut a = vec![0.0f32; DIM];
+    a[0] = 3.0;
+    a[1] = 4.0;
+    server
+        .upsert(
+            "bytes",
+            json!([{"id": 1, "vector": a}, {"id": 2, "vector": vec![0.0; DIM]}]),
+        )
+        .await;
+    let mut q = vec![0.0f32; DIM];
+    q[0] = 4.0;
+    q[1] = 3.0;
+    let found = search(&server, "bytes", &q, json!({"exact": true})).await;
+    // cos = 24 / 25; a zero vector scores 0.
+    assert_eq!(found[0].0, 1);
+    assert!((found[0].1 - 0.96).abs() < 1e-6, "{found:?}");
+    assert_eq!(found[1], (2, 0.0));
+}
+
+#[tokio::test]
+async fn out_of_range_values_are_rejected_and_change_nothing() {
+    let server = TestServer::start().await;
+    create(&server, "bytes", "uint8", "Dot", json!({})).await;
+    create(&server, "halves", "float16", "Dot", json!({})).await;
+    let ones = vec![1.0f32; DIM];
+    server
+        .upsert("bytes", json!([{"id": 1, "vector": ones}]))
+        .await;
+    server
+        .upsert("halves", json!([{"id": 1, "vector": ones}]))
+        .await;
+    for (name, bad) in [
+        ("bytes", 256.0f32),
+        ("bytes", -1.0),
+        ("halves", 70000.0),
+        ("halves", -65600.0),
+    ] {
+        let mut v = vec![2.0f32; DIM];
+        v[5] = bad;
+        let (status, body) = server
+            .call(
+                "PUT",
+                &format!("/collections/{name}/points?wait=true"),
+                Some(json!({"points": [{"id": 1, "vector": v}, {"id": 2, "vector": ones}]})),
+            )
+            .await;
+        assert_eq!(status, 400, "{name} {bad}: {body}");
+        let message = error_message(&body);
+        assert!(
+            message.starts_with("Wrong input: vector") && message.contains(&bad.to_string()),
+            "{message}"
+        );
+        let (status, _) = server
+            .call(
+                "PUT",
+                &format!("/collections/{name}/points/vectors?wait=true"),
+                Some(json!({"points": [{"id": 1, "vector": v}]})),
+            )
+            .await;
+        assert_eq!(status, 400, "{name} {bad}: update_vectors");
+        assert_eq!(retrieve(&server, name, 1).await, ones, "{name}: unchanged");
+        let (status, _) = server
+            .call("GET", &format!("/collections/{name}/points/2"), None)
+            .await;
+        assert_eq!(status, 404, "{name}: the batch was not applied");
+    }
+}
+
+/// Waits until every one of `n` points is in the collection's graph.
+async fn wait_green(server: &TestServer, name: &str, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, body) = server
+            .call("GET", &format!("/collections/{name}"), None)
+            .await;
+        let info = &body["result"];
+        if info["status"] == "green" && info["indexed_vectors_count"] == n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not indexed in time: {info}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Creates `name` (`datatype`, `distance`, indexed from the first point), writes 2000 seeded
+/// points of `data`'s kind, waits for the graph and returns the graph search's recall@10
+/// against exact search over 20 queries (graph scores checked against exact ones).
+async fn graph_recall(
+    server: &TestServer,
+    name: &str,
+    datatype: &str,
+    data: &str,
+    distance: &str,
+) -> f64 {
+    const N: u64 = 2000;
+    create(
+        server,
+        name,
+        datatype,
+        distance,
+        json!({"optimizers_config": {"indexing_threshold": 1}}),
+    )
+    .await;
+    let mut rng = StdRng::seed_from_u64(11);
+    let points: Vec<Value> = (0..N)
+        .map(|id| json!({"id": id, "vector": converted(data, "Dot", &random_vector(&mut rng, data))}))
+        .collect();
+    server.upsert(name, Value::Array(points)).await;
+    wait_green(server, name, N).await;
+    let (mut found, mut total) = (0, 0);
+    for _ in 0..20 {
+        let query = random_vector(&mut rng, data);
+        let exact = search(server, name, &query, json!({"exact": true})).await;
+        let graph = search(server, name, &query, json!({})).await;
+        total += exact.len();
+        for (id, score) in &graph {
+            if let Some((_, s)) = exact.iter().find(|(e, _)| e == id) {
+                found += 1;
+                assert!(
+                    (s - score).abs() <= 1e-4 * s.abs().max(1.0),
+                    "{name}: {s} vs {score}"
+                );
+            }
+        }
+    }
+    found as f64 / total as f64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hnsw_over_compact_rows_finds_the_exact_neighbours() {
+    let server = TestServer::start().await;
+    for datatype in ["uint8", "float16"] {
+        for distance in DISTANCES {
+            let name = format!("{datatype}_{distance}");
+            let recall = graph_recall(&server, &name, datatype, datatype, distance).await;
+            if (datatype, distance) == ("uint8", "Dot") {
+                // Maximum inner product over non-negative vectors is hard for any graph (long
+                // vectors win every query): float32 rows holding the same bytes reach 0.84
+                // here. The byte graph must do as well as that.
+                let twin = graph_recall(&server, "twin", "float32", "uint8", distance).await;
+                assert!(
+                    recall >= twin - 0.02,
+                    "{name}: recall {recall}, float32 {twin}"
+                );
+                continue;
+            }
+            assert!(recall >= 0.95, "{name}: recall {recall}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn multivectors_convert_their_values_too() {
+    let server = TestServer::start().await;
+    for datatype in ["uint8", "float16"] {
+        let (status, body) = server
+            .call(
+                "PUT",
+                &format!("/collections/multi_{datatype}"),
+                Some(
+                    json!({"vectors": {"size": 2, "distance": "Cosine", "datatype": datatype,
+                    "multivector_config": {"comparator": "max_sim"}}}),
+                ),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    server
+        .upsert(
+            "multi_uint8",
+            json!([{"id": 1, "vector": [[3.9, 4.0], [0.0, 1.5]]}]),
+        )
+        .await;
+    let (_, body) = server
+        .call("GET", "/collections/multi_uint8/points/1", None)
+        .await;
+    assert_eq!(body["result"]["vector"], json!([[3.0, 4.0], [0.0, 1.0]]));
+    // The true cosine of the bytes: [4, 3] against [3, 4] is 24/25, against [0, 1] 3/5.
+    let (status, body) = server
+        .call(
+            "POST",
+            "/collections/multi_uint8/points/query",
+            Some(json!({"query": [[4.0, 3.0]]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let score = body["result"]["points"][0]["score"].as_f64().unwrap();
+    assert!((score - 0.96).abs() < 1e-6, "{body}");
+    let (status, _) = server
+        .call(
+            "PUT",
+            "/collections/multi_uint8/points?wait=true",
+            Some(json!({"points": [{"id": 2, "vector": [[1.0, 300.0]]}]})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    server
+        .upsert("multi_float16", json!([{"id": 1, "vector": [[0.1, 0.0]]}]))
+        .await;
+    let (_, body) = server
+        .call("GET", "/collections/multi_float16/points/1", None)
+        .await;
+    // Normalised ([1, 0]) then rounded: exact in f16.
+    assert_eq!(body["result"]["vector"], json!([[1.0, 0.0]]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_vectors_survive_restart() {
+    let dir = std::env::temp_dir().join(format!("quiver-datatypes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = start(&dir).await;
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut written = Vec::new();
+    for datatype in ["uint8", "float16"] {
+        call(
+            &first.base,
+            "PUT",
+            &format!("/collections/{datatype}"),
+            json!({"vectors": {"size": DIM, "distance": "Dot", "datatype": datatype}}),
+        )
+        .await;
+        let vectors: Vec<Vec<f32>> = (0..5).map(|_| random_vector(&mut rng, datatype)).collect();
+        let points: Vec<Value> = vectors
+            .iter()
+            .enumerate()
+            .map(|(id, v)| json!({"id": id, "vector": v}))
+            .collect();
+        call(
+            &first.base,
+            "PUT",
+            &format!("/collections/{datatype}/points?wait=true"),
+            json!({ "points": points }),
+        )
+        .await;
+        written.push((datatype, vectors));
+    }
+    first.kill();
+    let second = start(&dir).await;
+    for (datatype, vectors) in written {
+        for (id, v) in vectors.iter().enumerate() {
+            let body = call(
+                &second.base,
+                "GET",
+                &format!("/collections/{datatype}/points/{id}"),
+                Value::Null,
+            )
+            .await;
+            assert_eq!(
+                floats(&body["result"]["vector"]),
+                converted(datatype, "Dot", v),
+                "{datatype} point {id}"
+            );
+        }
+        let info = call(
+            &second.base,
+            "GET",
+            &format!("/collections/{datatype}"),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(
+            info["result"]["config"]["params"]["vectors"]["datatype"],
+            datatype
+        );
+    }
+    second.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_writes_convert_and_check_values() {
+    use qdrant_client::Qdrant;
+    use qdrant_client::qdrant::{
+        CreateCollectionBuilder, Datatype, Distance, GetPointsBuilder, PointStruct,
+        UpsertPointsBuilder, VectorParamsBuilder,
+    };
+    let server = TestServer::start().await;
+    let client = Qdrant::from_url(&server.grpc_url())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    for (name, datatype) in [("bytes", Datatype::Uint8), ("halves", Datatype::Float16)] {
+        client
+            .create_collection(CreateCollectionBuilder::new(name).vectors_config(
+                VectorParamsBuilder::new(DIM as u64, Distance::Dot).datatype(datatype),
+            ))
+            .await
+            .expect("created over gRPC");
+        let mut v = vec![0.0f32; DIM];
+        v[..2].copy_from_slice(&[7.9, 0.1]);
+        client
+            .upsert_points(
+                UpsertPointsBuilder::new(
+                    name,
+                    vec![PointStruct::new(
+                        1,
+                        v.clone(),
+                        qdrant_client::Payload::new(),
+                    )],
+                )
+                .wait(true),
+            )
+            .await
+            .expect("upserted over gRPC");
+        let got = client
+            .get_points(GetPointsBuilder::new(name, vec![1.into()]).with_vectors(true))
+            .await
+            .unwrap();
+        let expected = match datatype {
+            Datatype::Uint8 => converted("uint8", "Dot", &v),
+            _ => converted("float16", "Dot", &v),
+        };
+        // The same stored values over REST.
+        assert_eq!(retrieve(&server, name, 1).await, expected);
+        assert_eq!(got.result.len(), 1);
+        v[0] = 1e6;
+        let err = client
+            .upsert_points(
+                UpsertPointsBuilder::new(
+                    name,
+                    vec![PointStruct::new(1, v, qdrant_client::Payload::new())],
+                )
+                .wait(true),
+            )
+            .await
+            .expect_err("out of range");
+        assert!(err.to_string().contains("does not fit datatype"), "{err}");
+        assert_eq!(retrieve(&server, name, 1).await, expected);
+    }
+    let (_, info) = server.call("GET", "/collections/bytes", None).await;
+    assert_eq!(
+        info["result"]["config"]["params"]["vectors"]["datatype"],
+        "uint8"
+    );
+}
