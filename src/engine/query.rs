@@ -527,11 +527,7 @@ impl Run<'_> {
         admission: Admission<'_>,
         top: usize,
     ) -> Result<Vec<Hit>> {
-        let Admission {
-            accept,
-            restricted,
-            superset,
-        } = admission;
+        let accept = admission.accept;
         let points = self.points;
         let vector = match (space, &probe) {
             (Space::Dense { .. }, Probe::Dense(v)) => v,
@@ -558,11 +554,6 @@ impl Run<'_> {
                 let Some(store) = *store else {
                     return Ok(Vec::new());
                 };
-                let admission = Admission {
-                    accept,
-                    restricted,
-                    superset,
-                };
                 return Ok(self.nearest_multi(stage, params, store, query, admission, top));
             }
             _ => return Ok(Vec::new()),
@@ -581,11 +572,6 @@ impl Run<'_> {
             accept,
             score_threshold: stage.score_threshold,
             tie_key: &tie_key,
-        };
-        let admission = Admission {
-            accept,
-            restricted,
-            superset,
         };
         let present = |offset: u32| store.contains(offset);
         let row_bytes = params.size as usize * element::size_of(store.datatype());

@@ -2,11 +2,11 @@
 //!
 //! A point stores any number of `dim`-float sub-vectors, laid end to end in one arena. A query is
 //! itself a list of sub-vectors; `max_sim` sums, over the query's sub-vectors, the best internal
-//! similarity ([`distance::similarity`]) among the point's sub-vectors. For nearest search that
+//! similarity ([`crate::index::distance::similarity`]) among the point's sub-vectors. For nearest search that
 //! sum becomes a score the way Qdrant reports it: as it is for Cosine and Dot, `sqrt(|sum|)` for
 //! Euclid and `|sum|` for Manhattan (lower is better for those two).
 
-use crate::index::distance;
+use crate::index::distance::{L1, NegatedCosine, NegatedDot, SquaredEuclid, WalkKernel};
 use crate::index::element::Element;
 use crate::model::vectors::{Datatype, Distance};
 
@@ -91,11 +91,24 @@ impl MultiStore {
 /// sub-vectors of the best similarity to any stored sub-vector. Bigger is better. Rows are kept
 /// as `f32`s; uint8 multivectors are scored as bytes (`T = u8`, whose Cosine is the true cosine).
 pub fn max_sim<T: Element>(distance: Distance, dim: usize, query: &[T], row: &[T]) -> f32 {
+    match distance {
+        Distance::Cosine => max_sim_with::<NegatedCosine, T>(dim, query, row),
+        Distance::Dot => max_sim_with::<NegatedDot, T>(dim, query, row),
+        Distance::Euclid => max_sim_with::<SquaredEuclid, T>(dim, query, row),
+        Distance::Manhattan => max_sim_with::<L1, T>(dim, query, row),
+    }
+}
+
+/// [`max_sim`] with the kernel `K` of its distance chosen by the caller (once per search, as a
+/// graph walk does): the best `-K::distance` per query sub-vector, which is the distance's
+/// similarity bit for bit, summed.
+#[inline]
+pub fn max_sim_with<K: WalkKernel, T: Element>(dim: usize, query: &[T], row: &[T]) -> f32 {
     query
         .chunks_exact(dim)
         .map(|q| {
             row.chunks_exact(dim)
-                .map(|r| distance::similarity(distance, q, r))
+                .map(|r| -K::distance(q, r))
                 .fold(f32::NEG_INFINITY, f32::max)
         })
         .sum()

@@ -13,26 +13,11 @@
 use std::marker::PhantomData;
 
 use crate::error::Result;
-use crate::index::distance::{L1, NegatedDot, SquaredEuclid, WalkKernel};
+use crate::index::distance::{L1, NegatedCosine, NegatedDot, SquaredEuclid, WalkKernel};
 use crate::index::hnsw::{BuildParams, BuildSpace, HnswIndex, NativeBuilder, RowScorer, prefetch};
-use crate::index::multi::{Comparator, MultiStore};
+use crate::index::multi::{Comparator, MultiStore, max_sim_with};
 use crate::model::collection::HnswConfig;
 use crate::model::vectors::Distance;
-
-/// `max_sim` of `query` against `row` (both sub-vectors end to end, `dim` floats each) with
-/// the kernel `K`: the sum over query sub-vectors of the best `-K::distance`, which equals
-/// [`multi::max_sim`] for `K`'s distance.
-#[inline]
-fn max_sim_with<K: WalkKernel>(dim: usize, query: &[f32], row: &[f32]) -> f32 {
-    query
-        .chunks_exact(dim)
-        .map(|q| {
-            row.chunks_exact(dim)
-                .map(|r| -K::distance(q, r))
-                .fold(f32::NEG_INFINITY, f32::max)
-        })
-        .sum()
-}
 
 /// The rows of a [`MultiStore`] as HNSW construction sees them.
 #[derive(Clone, Copy, Debug)]
@@ -86,7 +71,7 @@ impl<K: WalkKernel> RowScorer for MultiRows<'_, K> {
     #[inline]
     fn distance(&self, offset: u32) -> Option<f32> {
         let row = self.store.get(offset)?;
-        Some(-max_sim_with::<K>(self.store.dim(), self.query, row))
+        Some(-max_sim_with::<K, f32>(self.store.dim(), self.query, row))
     }
 
     #[inline]
@@ -154,7 +139,8 @@ pub fn search(
             top,
         };
         match comparator.distance {
-            Distance::Cosine | Distance::Dot => walk.run::<NegatedDot>(),
+            Distance::Cosine => walk.run::<NegatedCosine>(),
+            Distance::Dot => walk.run::<NegatedDot>(),
             Distance::Euclid => walk.run::<SquaredEuclid>(),
             Distance::Manhattan => walk.run::<L1>(),
         }
@@ -223,6 +209,43 @@ mod tests {
         }
     }
 
+    /// Recall@10 of the graph against the exact `max_sim` ranking over `queries`; the graph's
+    /// scores must be the comparator's exactly, and within `bound` (when given).
+    fn recall(
+        index: &HnswIndex,
+        store: &MultiStore,
+        comparator: Comparator,
+        queries: &[Vec<f32>],
+        ef: usize,
+        bound: Option<f32>,
+    ) -> f64 {
+        let (mut hit, mut total) = (0usize, 0usize);
+        for query in queries {
+            let mut exact: Vec<(f32, u32)> = (0..store.len() as u32)
+                .filter_map(|o| Some((comparator.max_sim(query, store.get(o)?), o)))
+                .collect();
+            exact.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let truth: Vec<u32> = exact.iter().take(10).map(|&(_, o)| o).collect();
+            let found = search(index, store, comparator, query, Some(ef), &|_| true, 10);
+            for &(similarity, offset) in found.iter().take(10) {
+                // Scores are max_sim's exactly, and absent rows never come back.
+                let row = store.get(offset).expect("a present row");
+                assert_eq!(similarity, comparator.max_sim(query, row));
+                assert!(
+                    bound.is_none_or(|b| similarity <= b),
+                    "{similarity} > {bound:?}"
+                );
+            }
+            hit += found
+                .iter()
+                .take(10)
+                .filter(|(_, o)| truth.contains(o))
+                .count();
+            total += truth.len();
+        }
+        hit as f64 / total as f64
+    }
+
     fn config() -> HnswConfig {
         HnswConfig {
             m: 16,
@@ -256,28 +279,10 @@ mod tests {
             let comparator = Comparator::new(distance, dim, None);
             let index = build(&store, comparator, &config()).unwrap();
             assert_eq!(index.len(), points);
-            let (mut hit, mut total) = (0usize, 0usize);
-            for _ in 0..queries {
-                let query = rng.near(2, &centres).concat();
-                let mut exact: Vec<(f32, u32)> = (0..points as u32)
-                    .filter_map(|o| Some((comparator.max_sim(&query, store.get(o)?), o)))
-                    .collect();
-                exact.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                let truth: Vec<u32> = exact.iter().take(10).map(|&(_, o)| o).collect();
-                let found = search(&index, &store, comparator, &query, Some(128), &|_| true, 10);
-                for &(similarity, offset) in found.iter().take(10) {
-                    // Scores are max_sim's exactly, and absent rows never come back.
-                    let row = store.get(offset).expect("a present row");
-                    assert_eq!(similarity, comparator.max_sim(&query, row));
-                }
-                hit += found
-                    .iter()
-                    .take(10)
-                    .filter(|(_, o)| truth.contains(o))
-                    .count();
-                total += truth.len();
-            }
-            let recall = hit as f64 / total as f64;
+            let queries: Vec<Vec<f32>> = (0..queries)
+                .map(|_| rng.near(2, &centres).concat())
+                .collect();
+            let recall = recall(&index, &store, comparator, &queries, 128, None);
             assert!(recall >= 0.95, "{distance:?}: recall {recall}");
         }
     }
@@ -299,25 +304,9 @@ mod tests {
         let comparator = Comparator::new(Distance::Cosine, dim, Some(Datatype::Uint8));
         assert!(comparator.bytes);
         let index = build(&store, comparator, &config()).unwrap();
-        let (mut hit, mut total) = (0, 0);
-        for query in rows.iter().step_by(40) {
-            let query = query.concat();
-            let mut exact: Vec<(f32, u32)> = (0..points as u32)
-                .map(|o| (comparator.max_sim(&query, store.get(o).unwrap()), o))
-                .collect();
-            exact.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let found = search(&index, &store, comparator, &query, Some(64), &|_| true, 10);
-            // A cosine of bytes never exceeds 1 per query sub-vector; a dot product would.
-            assert!(found.iter().all(|(s, _)| *s <= 2.0 + 1e-4), "{found:?}");
-            let truth: Vec<u32> = exact.iter().take(10).map(|&(_, o)| o).collect();
-            hit += found
-                .iter()
-                .take(10)
-                .filter(|(_, o)| truth.contains(o))
-                .count();
-            total += truth.len();
-        }
-        let recall = hit as f64 / total as f64;
+        let queries: Vec<Vec<f32>> = rows.iter().step_by(40).map(|r| r.concat()).collect();
+        // A cosine of bytes never exceeds 1 per query sub-vector (two here); a dot product would.
+        let recall = recall(&index, &store, comparator, &queries, 64, Some(2.0 + 1e-4));
         assert!(recall >= 0.95, "uint8 Cosine: recall {recall}");
     }
 
