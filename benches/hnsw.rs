@@ -18,11 +18,16 @@
 //! With `QUIVER_BENCH_COMPARE=FILE` it skips criterion and serves `benches/compare_hnswlib.py`:
 //! it writes the dataset to `FILE` (little-endian: the magic `QVDS`, then `u32` version 1, points,
 //! queries, dim, top; the points' and the queries' `f32` rows; the truth as `u32` offsets, `top`
-//! per query), builds with each builder, times every query once per pass (one thread, passes
-//! until a second has gone by) at ef 32, 64, 128 and 256, and prints one line of JSON after
-//! `QUIVER_JSON `. `QUIVER_BENCH_BUILDERS=native` leaves hnsw_rs out (it takes minutes).
+//! per query), builds with each builder, measures recall@10 at ef 32, 64, 128 and 256 and the
+//! exact scan's QPS, and prints one line of JSON after `QUIVER_JSON `.
+//! `QUIVER_BENCH_BUILDERS=native` leaves hnsw_rs out (it takes minutes). It then answers timing
+//! requests on stdin until it closes, so that the script can alternate its hnswlib passes with
+//! ours: a line `qps BUILDER EF` (builder `native` or `hnsw_rs`) is answered
+//! by a line `QUIVER_QPS <queries per second>`: every query once per pass on one thread, after a
+//! warm-up pass, passes until a second has gone by.
 
 use std::hint::black_box;
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -296,7 +301,8 @@ fn methods(fixture: &Fixture) -> Vec<Method> {
     all
 }
 
-/// One builder's figures for the comparison: build seconds, then recall and QPS per ef.
+/// One builder's figures for the comparison: build seconds, then recall per ef (the script
+/// times the QPS afterwards, in turns with hnswlib's).
 fn builder_json(fixture: &Fixture, build_secs: f64, method: fn(usize) -> Method) -> Value {
     let searches: Vec<Value> = COMPARE_EFS
         .iter()
@@ -304,7 +310,6 @@ fn builder_json(fixture: &Fixture, build_secs: f64, method: fn(usize) -> Method)
             json!({
                 "ef": ef,
                 "recall": fixture.recall(method(ef)),
-                "qps": fixture.qps(method(ef)),
             })
         })
         .collect();
@@ -334,6 +339,26 @@ fn print_comparison(fixture: &Fixture) {
         "builders": builders,
     });
     println!("QUIVER_JSON {report}");
+}
+
+/// After [`print_comparison`]: answers `qps BUILDER EF` lines on stdin with `QUIVER_QPS <qps>`
+/// until stdin closes (the protocol is in the module docs).
+fn serve_timings(fixture: &Fixture) {
+    for line in std::io::stdin().lock().lines() {
+        let line = line.expect("stdin readable");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let method = match words[..] {
+            ["qps", "native", ef] => ef.parse().ok().map(Method::Native),
+            ["qps", "hnsw_rs", ef] if fixture.hnsw_rs.is_some() => {
+                ef.parse().ok().map(Method::HnswRsGraph)
+            }
+            _ => None,
+        };
+        match method {
+            Some(method) => println!("QUIVER_QPS {}", fixture.qps(method)),
+            None => println!("QUIVER_ERROR cannot answer {line:?}"),
+        }
+    }
 }
 
 fn bench_search(c: &mut Criterion, fixture: &Fixture) {
@@ -406,6 +431,7 @@ fn main() {
     let fixture = setup();
     if std::env::var_os("QUIVER_BENCH_COMPARE").is_some() {
         print_comparison(&fixture);
+        serve_timings(&fixture);
         return;
     }
     // Each query takes micro- to milliseconds; two seconds per method bounds the whole search
