@@ -18,27 +18,12 @@ fn random_vector(rng: &mut StdRng) -> Vec<f32> {
     (0..DIM).map(|_| rng.gen_range(-1.0..1.0)).collect()
 }
 
+/// The top-10 ids for `vector`, by graph or exact search.
 async fn search(server: &TestServer, vector: &[f32], exact: bool) -> Vec<u64> {
-    let (status, body) = server
-        .call(
-            "POST",
-            "/collections/c/points/search",
-            Some(json!({"vector": vector, "limit": 10, "params": {"exact": exact}})),
-        )
+    let found = server
+        .search_top10("c", vector, json!({ "exact": exact }))
         .await;
-    assert_eq!(status, 200, "{body}");
-    body["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_u64().unwrap())
-        .collect()
-}
-
-async fn info(server: &TestServer) -> Value {
-    let (status, body) = server.call("GET", "/collections/c", None).await;
-    assert_eq!(status, 200, "{body}");
-    body["result"].clone()
+    found.into_iter().map(|(id, _)| id).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,14 +45,7 @@ async fn info_and_results_stay_true_while_a_graph_builds() {
     let points: Vec<Value> = (0..N)
         .map(|id| json!({"id": id, "vector": random_vector(&mut rng)}))
         .collect();
-    let (status, body) = server
-        .call(
-            "PUT",
-            "/collections/c/points?wait=true",
-            Some(json!({ "points": points })),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    server.upsert("c", Value::Array(points)).await;
 
     // Written and deleted while the build runs (the first time the collection is seen yellow).
     let added: Vec<(u64, Vec<f32>)> = (0..30).map(|i| (N + i, random_vector(&mut rng))).collect();
@@ -77,7 +55,7 @@ async fn info_and_results_stay_true_while_a_graph_builds() {
     let mut seen_yellow = false;
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let info = info(&server).await;
+        let info = server.info("c").await;
         let points = info["points_count"].as_u64().unwrap();
         let indexed = info["indexed_vectors_count"].as_u64().unwrap();
         assert_eq!(info["optimizer_status"], "ok", "{info}");
@@ -139,7 +117,7 @@ async fn info_and_results_stay_true_while_a_graph_builds() {
         assert!(Instant::now() < deadline, "the graph was not built in time");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let info = info(&server).await;
+    let info = server.info("c").await;
     // The deleted points left the graph; the 30 written during the build are scanned exactly
     // until enough points arrive for a rebuild.
     assert_eq!(info["points_count"], N);

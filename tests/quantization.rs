@@ -8,7 +8,6 @@ use common::TestServer;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
 const DIM: usize = 32;
 const N: u64 = 3000;
@@ -34,48 +33,8 @@ async fn create(server: &TestServer, name: &str, distance: &str, quantization: V
     let points: Vec<Value> = (0..N)
         .map(|id| json!({"id": id, "vector": random_vector(&mut rng)}))
         .collect();
-    let (status, body) = server
-        .call(
-            "PUT",
-            &format!("/collections/{name}/points?wait=true"),
-            Some(json!({ "points": points })),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    wait_green(server, name).await;
-}
-
-async fn wait_green(server: &TestServer, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (_, body) = server
-            .call("GET", &format!("/collections/{name}"), None)
-            .await;
-        let info = &body["result"];
-        if info["status"] == "green" && info["indexed_vectors_count"] == N {
-            return;
-        }
-        assert!(Instant::now() < deadline, "not indexed in time: {info}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// `(id, score)` of the top 10.
-async fn search(server: &TestServer, name: &str, query: &[f32], params: Value) -> Vec<(u64, f64)> {
-    let (status, body) = server
-        .call(
-            "POST",
-            &format!("/collections/{name}/points/search"),
-            Some(json!({"vector": query, "limit": 10, "params": params})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["id"].as_u64().unwrap(), p["score"].as_f64().unwrap()))
-        .collect()
+    server.upsert(name, Value::Array(points)).await;
+    server.wait_indexed(name, N).await;
 }
 
 fn queries() -> Vec<Vec<f32>> {
@@ -89,8 +48,8 @@ async fn compare(server: &TestServer, name: &str, params: Value) -> (f64, bool, 
     let (mut found, mut total) = (0, 0);
     let (mut all_exact, mut any_differs) = (true, false);
     for q in queries() {
-        let exact = search(server, name, &q, json!({"exact": true})).await;
-        let approx = search(server, name, &q, params.clone()).await;
+        let exact = server.search_top10(name, &q, json!({"exact": true})).await;
+        let approx = server.search_top10(name, &q, params.clone()).await;
         total += exact.len();
         for (id, score) in &approx {
             match exact.iter().find(|(e, _)| e == id) {
@@ -192,7 +151,7 @@ async fn binary_codes_with_oversampling_and_config_changes() {
             )
             .await;
         assert_eq!(status, 200, "{body}");
-        wait_green(&server, "bin").await;
+        server.wait_indexed("bin", N).await;
         let (recall, _, differs) =
             compare(&server, "bin", json!({"quantization": {"rescore": false}})).await;
         if codes {

@@ -12,6 +12,7 @@ pub mod exact;
 pub mod filter;
 pub mod geo;
 pub mod hnsw;
+pub mod huge_pages;
 pub mod multi;
 pub mod multi_graph;
 pub mod payload;

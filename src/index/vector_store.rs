@@ -14,6 +14,7 @@ use std::borrow::Cow;
 
 use crate::index::distance;
 use crate::index::element::{Element, f16};
+use crate::index::huge_pages;
 use crate::model::vectors::{Datatype, Distance};
 
 /// All vectors of one name, indexed by offset.
@@ -144,16 +145,17 @@ impl VectorStore {
             debug_assert_eq!(v.len(), self.dim);
         }
         fn extend<T: Element>(data: &mut Vec<T>, dim: usize, vector: Option<&[f32]>) {
+            let capacity = data.capacity();
             match vector {
                 Some(v) => data.extend(v.iter().map(|&x| T::from_f32(x))),
                 None => data.resize(data.len() + dim, T::ZERO),
             }
+            if data.capacity() != capacity {
+                huge_pages::advise(data);
+            }
         }
         match &mut self.data {
-            RowData::F32(d) => match vector {
-                Some(v) => d.extend_from_slice(v),
-                None => d.resize(d.len() + self.dim, 0.0),
-            },
+            RowData::F32(d) => extend(d, self.dim, vector),
             RowData::F16(d) => extend(d, self.dim, vector),
             RowData::U8(d) => extend(d, self.dim, vector),
         }

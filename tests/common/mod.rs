@@ -3,6 +3,8 @@
 
 pub mod process;
 
+use std::time::{Duration, Instant};
+
 use quiver::{Server, Settings};
 use serde_json::{Value, json};
 
@@ -99,6 +101,47 @@ impl TestServer {
             )
             .await;
         assert_eq!(status, 200, "upsert: {body}");
+    }
+
+    /// The collection's info (`result` of `GET /collections/{name}`).
+    pub async fn info(&self, name: &str) -> Value {
+        let (status, body) = self
+            .call("GET", &format!("/collections/{name}"), None)
+            .await;
+        assert_eq!(status, 200, "collection info: {body}");
+        body["result"].clone()
+    }
+
+    /// Waits (two minutes at most) until the collection is green with `indexed` vectors in its
+    /// graphs.
+    pub async fn wait_indexed(&self, name: &str, indexed: u64) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let info = self.info(name).await;
+            if info["status"] == "green" && info["indexed_vectors_count"] == indexed {
+                return;
+            }
+            assert!(Instant::now() < deadline, "not indexed in time: {info}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `(id, score)` of the top 10 for `query` (a dense vector) with search `params`.
+    pub async fn search_top10(&self, name: &str, query: &[f32], params: Value) -> Vec<(u64, f64)> {
+        let (status, body) = self
+            .call(
+                "POST",
+                &format!("/collections/{name}/points/search"),
+                Some(json!({"vector": query, "limit": 10, "params": params})),
+            )
+            .await;
+        assert_eq!(status, 200, "search: {body}");
+        body["result"]
+            .as_array()
+            .expect("a list of points")
+            .iter()
+            .map(|p| (p["id"].as_u64().unwrap(), p["score"].as_f64().unwrap()))
+            .collect()
     }
 
     /// All points of a collection (ids, payloads, vectors) in id order.

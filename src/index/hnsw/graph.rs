@@ -53,7 +53,8 @@ impl BaseLayer {
     pub(super) fn from_rows<'a>(rows: impl Iterator<Item = &'a [u32]> + Clone) -> Self {
         let max_degree = rows.clone().map(<[u32]>::len).max().unwrap_or(0);
         let stride = max_degree + 1;
-        let mut slots = Vec::new();
+        let mut slots = Vec::with_capacity(rows.clone().count() * stride);
+        crate::index::huge_pages::advise(&slots);
         let mut len = 0;
         for row in rows {
             slots.push(row.len() as u32);
