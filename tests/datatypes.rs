@@ -549,3 +549,392 @@ async fn grpc_writes_convert_and_check_values() {
         "uint8"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Multivectors (`multivector_config: {comparator: max_sim}`) of datatype float16 and uint8: kept
+// compactly like dense vectors, read back as stored, scored by `max_sim` over the stored values,
+// and indexed by a graph over the compact rows. Helpers here are this section's own.
+
+const MULTI_DIM: usize = 8;
+
+/// Creates the multivector collection `name`; `extra` is merged into the body.
+async fn create_multi(
+    server: &TestServer,
+    name: &str,
+    datatype: &str,
+    distance: &str,
+    extra: Value,
+) {
+    let mut body = json!({"vectors": {
+        "size": MULTI_DIM, "distance": distance, "datatype": datatype,
+        "multivector_config": {"comparator": "max_sim"}
+    }});
+    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        b.extend(e);
+    }
+    let (status, reply) = server
+        .call("PUT", &format!("/collections/{name}"), Some(body))
+        .await;
+    assert_eq!(status, 200, "{reply}");
+}
+
+/// One to three seeded sub-vectors in `datatype`'s range, clustered around `centres` so that
+/// neighbours mean something (uint8: around 0..=255 centres, fractions left for truncation, clamped to the range).
+fn seeded_multivector(rng: &mut StdRng, datatype: &str, centres: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    (0..rng.gen_range(1..=3))
+        .map(|_| {
+            let centre = &centres[rng.gen_range(0..centres.len())];
+            centre
+                .iter()
+                .map(|&c| match datatype {
+                    "uint8" => (c + rng.gen_range(-40.0..40.0f32)).clamp(0.0, 255.0),
+                    _ => c + rng.gen_range(-0.4..0.4f32),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn multi_centres(rng: &mut StdRng, datatype: &str) -> Vec<Vec<f32>> {
+    (0..12)
+        .map(|_| {
+            (0..MULTI_DIM)
+                .map(|_| match datatype {
+                    "uint8" => rng.gen_range(0.0..255.0f32),
+                    _ => rng.gen_range(-1.0..1.0),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What the server stores for each sub-vector: float16 rounded after Cosine normalisation,
+/// uint8 truncated (never normalised).
+fn stored_multi(datatype: &str, distance: &str, m: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    m.iter()
+        .map(|v| match datatype {
+            "uint8" => v.iter().map(|x| x.trunc()).collect(),
+            _ => {
+                let norm = match distance {
+                    "Cosine" => v.iter().map(|x| x * x).sum::<f32>().sqrt(),
+                    _ => 1.0,
+                };
+                v.iter()
+                    .map(|&x| f16::from_f32(x / norm).to_f32())
+                    .collect()
+            }
+        })
+        .collect()
+}
+
+/// The `max_sim` score a client should see, in f64 from stored values: the sum over query
+/// sub-vectors of the best similarity to a stored one (uint8 Cosine the true cosine of the
+/// bytes), reported as `sqrt(|sum|)` for Euclid and `|sum|` for Manhattan.
+fn expected_max_sim(datatype: &str, distance: &str, query: &[Vec<f32>], row: &[Vec<f32>]) -> f64 {
+    let similarity = |q: &[f32], r: &[f32]| -> f64 {
+        let pairs = || q.iter().zip(r).map(|(&a, &b)| (a as f64, b as f64));
+        let dot: f64 = pairs().map(|(a, b)| a * b).sum();
+        match distance {
+            "Cosine" if datatype == "uint8" => {
+                let na = q.iter().map(|&a| (a as f64).powi(2)).sum::<f64>().sqrt();
+                let nb = r.iter().map(|&b| (b as f64).powi(2)).sum::<f64>().sqrt();
+                if na == 0.0 || nb == 0.0 {
+                    0.0
+                } else {
+                    dot / (na * nb)
+                }
+            }
+            "Cosine" | "Dot" => dot,
+            "Euclid" => -pairs().map(|(a, b)| (a - b).powi(2)).sum::<f64>(),
+            _ => -pairs().map(|(a, b)| (a - b).abs()).sum::<f64>(),
+        }
+    };
+    let sum: f64 = query
+        .iter()
+        .map(|q| {
+            row.iter()
+                .map(|r| similarity(q, r))
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .sum();
+    match distance {
+        "Euclid" => sum.abs().sqrt(),
+        "Manhattan" => sum.abs(),
+        _ => sum,
+    }
+}
+
+async fn retrieve_multi(server: &TestServer, name: &str, id: u64) -> Vec<Vec<f32>> {
+    let (status, body) = server
+        .call("GET", &format!("/collections/{name}/points/{id}"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["result"]["vector"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a multivector: {body}"))
+        .iter()
+        .map(floats_of)
+        .collect()
+}
+
+fn floats_of(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("a vector: {v}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+/// `(id, score)` of the best `limit` for `query`, exactly or through the graph.
+async fn query_multi(
+    server: &TestServer,
+    name: &str,
+    query: &[Vec<f32>],
+    exact: bool,
+    limit: usize,
+) -> Vec<(u64, f64)> {
+    let (status, body) = server
+        .call(
+            "POST",
+            &format!("/collections/{name}/points/query"),
+            Some(json!({"query": query, "limit": limit,
+                        "params": {"exact": exact, "hnsw_ef": 128}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["result"]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_u64().unwrap(), p["score"].as_f64().unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn compact_multivectors_read_back_as_stored_and_score_from_those_values() {
+    let server = TestServer::start().await;
+    for datatype in ["float16", "uint8"] {
+        for distance in DISTANCES {
+            let name = format!("m_{datatype}_{distance}");
+            create_multi(&server, &name, datatype, distance, json!({})).await;
+            let mut rng = StdRng::seed_from_u64(5);
+            let centres = multi_centres(&mut rng, datatype);
+            let written: Vec<Vec<Vec<f32>>> = (0..40)
+                .map(|_| seeded_multivector(&mut rng, datatype, &centres))
+                .collect();
+            let points: Vec<Value> = (0..written.len())
+                .map(|id| json!({"id": id, "vector": written[id]}))
+                .collect();
+            server.upsert(&name, Value::Array(points)).await;
+            let stored: Vec<Vec<Vec<f32>>> = written
+                .iter()
+                .map(|m| stored_multi(datatype, distance, m))
+                .collect();
+            for id in [0u64, 17, 39] {
+                let read = retrieve_multi(&server, &name, id).await;
+                assert_eq!(read, stored[id as usize], "{name}: point {id}");
+            }
+            for _ in 0..5 {
+                let query = seeded_multivector(&mut rng, datatype, &centres);
+                let rounded = stored_multi(datatype, distance, &query);
+                let found = query_multi(&server, &name, &query, true, written.len()).await;
+                assert_eq!(found.len(), written.len(), "{name}");
+                for (id, score) in found {
+                    let want = expected_max_sim(datatype, distance, &rounded, &stored[id as usize]);
+                    assert!(
+                        (score - want).abs() <= 1e-4 * want.abs().max(1.0),
+                        "{name}: point {id} scored {score}, expected {want}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn out_of_range_multivectors_are_rejected_and_change_nothing() {
+    let server = TestServer::start().await;
+    create_multi(&server, "m_bytes", "uint8", "Dot", json!({})).await;
+    create_multi(&server, "m_halves", "float16", "Dot", json!({})).await;
+    let ones = vec![vec![1.0f32; MULTI_DIM]; 2];
+    for name in ["m_bytes", "m_halves"] {
+        server
+            .upsert(name, json!([{"id": 1, "vector": ones}]))
+            .await;
+    }
+    for (name, bad) in [
+        ("m_bytes", 256.0f32),
+        ("m_bytes", -1.0),
+        ("m_halves", 70000.0),
+        ("m_halves", -65600.0),
+    ] {
+        // The bad value sits in the second sub-vector.
+        let mut m = vec![vec![2.0f32; MULTI_DIM]; 2];
+        m[1][3] = bad;
+        let (status, body) = server
+            .call(
+                "PUT",
+                &format!("/collections/{name}/points?wait=true"),
+                Some(json!({"points": [{"id": 1, "vector": m}, {"id": 2, "vector": ones}]})),
+            )
+            .await;
+        assert_eq!(status, 400, "{name} {bad}: {body}");
+        assert!(
+            error_message(&body).contains(&bad.to_string()),
+            "{name}: {body}"
+        );
+        let (status, _) = server
+            .call(
+                "PUT",
+                &format!("/collections/{name}/points/vectors?wait=true"),
+                Some(json!({"points": [{"id": 1, "vector": m}]})),
+            )
+            .await;
+        assert_eq!(status, 400, "{name} {bad}: update_vectors");
+        assert_eq!(
+            retrieve_multi(&server, name, 1).await,
+            ones,
+            "{name}: unchanged"
+        );
+        let (status, _) = server
+            .call("GET", &format!("/collections/{name}/points/2"), None)
+            .await;
+        assert_eq!(status, 404, "{name}: the batch was not applied");
+        // A query out of the datatype's range is refused too, not truncated.
+        let (status, body) = server
+            .call(
+                "POST",
+                &format!("/collections/{name}/points/query"),
+                Some(json!({"query": m})),
+            )
+            .await;
+        assert_eq!(status, 400, "{name} {bad}: query {body}");
+    }
+}
+
+/// Waits until the collection's graph holds `n` points and it is green.
+async fn wait_multi_indexed(server: &TestServer, name: &str, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (_, body) = server
+            .call("GET", &format!("/collections/{name}"), None)
+            .await;
+        let info = &body["result"];
+        if info["status"] == "green" && info["indexed_vectors_count"] == n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "not indexed in time: {info}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_multivector_graphs_find_the_exact_neighbours() {
+    const N: u64 = 1500;
+    let server = TestServer::start().await;
+    for (datatype, distance) in [
+        ("float16", "Cosine"),
+        ("uint8", "Cosine"),
+        ("uint8", "Euclid"),
+    ] {
+        let name = format!("mg_{datatype}_{distance}");
+        create_multi(
+            &server,
+            &name,
+            datatype,
+            distance,
+            json!({"optimizers_config": {"indexing_threshold": 1},
+                   "hnsw_config": {"m": 16, "ef_construct": 100}}),
+        )
+        .await;
+        let mut rng = StdRng::seed_from_u64(23);
+        let centres = multi_centres(&mut rng, datatype);
+        let points: Vec<Value> = (0..N)
+            .map(|id| json!({"id": id, "vector": seeded_multivector(&mut rng, datatype, &centres)}))
+            .collect();
+        server.upsert(&name, Value::Array(points)).await;
+        wait_multi_indexed(&server, &name, N).await;
+        let (mut found, mut total) = (0, 0);
+        for _ in 0..20 {
+            let query = seeded_multivector(&mut rng, datatype, &centres);
+            let exact = query_multi(&server, &name, &query, true, 10).await;
+            let graph = query_multi(&server, &name, &query, false, 10).await;
+            total += exact.len();
+            for (id, score) in &graph {
+                if let Some((_, s)) = exact.iter().find(|(e, _)| e == id) {
+                    found += 1;
+                    // The graph's scores are the exact scan's, to the bit.
+                    assert_eq!(s, score, "{name}: point {id}");
+                }
+            }
+        }
+        let recall = found as f64 / total as f64;
+        assert!(recall >= 0.95, "{name}: recall {recall}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_multivector_graphs_are_saved_and_reused_after_a_restart() {
+    // The saved graph names its rows by fingerprints of the stored values widened to f32: a
+    // restart must find them equal to the reloaded points' and take the graph back.
+    const N: u64 = 600;
+    let dir = std::env::temp_dir().join(format!("quiver-multi-datatypes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = start(&dir).await;
+    let mut rng = StdRng::seed_from_u64(31);
+    let mut queries = Vec::new();
+    for datatype in ["uint8", "float16"] {
+        let name = format!("saved_{datatype}");
+        call(
+            &first.base,
+            "PUT",
+            &format!("/collections/{name}"),
+            json!({"vectors": {"size": MULTI_DIM, "distance": "Cosine", "datatype": datatype,
+                               "multivector_config": {"comparator": "max_sim"}},
+                   "optimizers_config": {"indexing_threshold": 1}}),
+        )
+        .await;
+        let centres = multi_centres(&mut rng, datatype);
+        let points: Vec<Value> = (0..N)
+            .map(|id| json!({"id": id, "vector": seeded_multivector(&mut rng, datatype, &centres)}))
+            .collect();
+        call(
+            &first.base,
+            "PUT",
+            &format!("/collections/{name}/points?wait=true"),
+            json!({ "points": points }),
+        )
+        .await;
+        common::process::wait_indexed(&first.base, &name, N).await;
+        queries.push((name, seeded_multivector(&mut rng, datatype, &centres)));
+    }
+    let search = |base: String, name: String, query: Vec<Vec<f32>>| async move {
+        call(
+            &base,
+            "POST",
+            &format!("/collections/{name}/points/query"),
+            json!({"query": query, "limit": 10}),
+        )
+        .await["result"]["points"]
+            .clone()
+    };
+    let mut before = Vec::new();
+    for (name, query) in &queries {
+        before.push(search(first.base.clone(), name.clone(), query.clone()).await);
+    }
+    first.stop();
+    let second = start(&dir).await;
+    for ((name, query), before) in queries.iter().zip(before) {
+        let info = common::process::collection_info(&second.base, name).await;
+        assert_eq!(info["status"], "green", "{name}: {info}");
+        assert_eq!(
+            common::process::graph_builds(&second.base, name).await,
+            0,
+            "{name}: the saved graph was reused"
+        );
+        let after = search(second.base.clone(), name.clone(), query.clone()).await;
+        assert_eq!(after, before, "{name}");
+    }
+    second.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -71,7 +71,8 @@ pub struct GraphOrigin {
 }
 
 /// The rows of a store a graph is built over, as a saved graph names them: a dense row, or a
-/// multivector's sub-vectors end to end, as `f32`s.
+/// multivector's sub-vectors end to end, as `f32`s (the stored values widened, borrowed from
+/// `f32` stores, so the fingerprints of float32 rows are what they always were).
 pub trait BuiltRows {
     fn offsets(&self) -> usize;
     fn dim(&self) -> usize;
@@ -102,10 +103,10 @@ impl BuiltRows for MultiStore {
         MultiStore::dim(self)
     }
     fn has(&self, offset: u32) -> bool {
-        self.get(offset).is_some()
+        self.contains(offset)
     }
     fn vector(&self, offset: u32) -> Option<Cow<'_, [f32]>> {
-        self.get(offset).map(Cow::Borrowed)
+        MultiStore::vector(self, offset)
     }
 }
 

@@ -19,9 +19,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::engine::collection::Collection;
 use crate::engine::graph_persistence::GraphOrigin;
-use crate::engine::space::comparator;
 use crate::index::hnsw::HnswIndex;
-use crate::index::multi::{Comparator, MultiStore};
+use crate::index::multi::MultiStore;
 use crate::index::multi_graph;
 use crate::index::quantized::{Method, QuantizedStore};
 use crate::index::vector_store::VectorStore;
@@ -79,14 +78,14 @@ fn wants_graph(config: &CollectionConfig, floats: usize) -> bool {
 /// A snapshot of the rows a graph is built over.
 enum Snapshot {
     Dense(VectorStore),
-    Multi(MultiStore, Comparator),
+    Multi(MultiStore),
 }
 
 impl Snapshot {
     fn offsets(&self) -> usize {
         match self {
             Snapshot::Dense(store) => store.len(),
-            Snapshot::Multi(store, _) => store.len(),
+            Snapshot::Multi(store) => store.len(),
         }
     }
 
@@ -104,12 +103,10 @@ impl Snapshot {
                 let origin = GraphOrigin::of_build(store, distance, hnsw, persistent);
                 (index, origin, codes_for(store, distance, method))
             }),
-            Snapshot::Multi(store, comparator) => {
-                multi_graph::build(store, *comparator, hnsw).map(|index| {
-                    let origin = GraphOrigin::of_build(store, distance, hnsw, persistent);
-                    (index, origin, None)
-                })
-            }
+            Snapshot::Multi(store) => multi_graph::build(store, distance, hnsw).map(|index| {
+                let origin = GraphOrigin::of_build(store, distance, hnsw, persistent);
+                (index, origin, None)
+            }),
         }
     }
 }
@@ -227,8 +224,7 @@ impl Collection {
             }
             let snapshot = match params.is_multi() {
                 false => state.points.store(name).cloned().map(Snapshot::Dense),
-                true => (state.points.multi_store(name).cloned())
-                    .map(|store| Snapshot::Multi(store, comparator(params))),
+                true => state.points.multi_store(name).cloned().map(Snapshot::Multi),
             };
             let Some(snapshot) = snapshot else {
                 continue;

@@ -4,8 +4,9 @@
 //! id order (scroll order). Upserting an existing id or changing its vectors tombstones the old
 //! offset and appends a new one, so an offset's vectors never change under a search structure
 //! that refers to it; payload changes happen in place. Each vector name has a store of its kind:
-//! dense ([`VectorStore`], in the vector's datatype), multi-dense ([`MultiStore`]) or sparse ([`SparseStore`]). Tombstones are dropped by
-//! [`PointTable::compact_if_needed`] once they outnumber live points.
+//! dense ([`VectorStore`]) or multi-dense ([`MultiStore`]), both in the vector's datatype, or
+//! sparse ([`SparseStore`]). Tombstones are dropped by [`PointTable::compact_if_needed`] once
+//! they outnumber live points.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -145,7 +146,7 @@ impl PointTable {
             return s.contains(offset);
         }
         if let Some(s) = self.multi.get(name) {
-            return s.get(offset).is_some();
+            return s.contains(offset);
         }
         self.sparse
             .get(name)
@@ -186,7 +187,8 @@ impl PointTable {
                 self.stores.insert(name, store);
             }
             Some(VectorKind::Multi(p)) => {
-                let mut store = MultiStore::new(p.size as usize);
+                let datatype = p.datatype.unwrap_or(Datatype::Float32);
+                let mut store = MultiStore::with_datatype(p.size as usize, datatype);
                 (0..rows).for_each(|_| store.push(None));
                 self.multi.insert(name, store);
             }
@@ -347,7 +349,7 @@ impl PointTable {
             multi: self
                 .multi
                 .iter()
-                .map(|(n, s)| (n.clone(), MultiStore::new(s.dim())))
+                .map(|(n, s)| (n.clone(), MultiStore::with_datatype(s.dim(), s.datatype())))
                 .collect(),
             sparse: self
                 .sparse

@@ -718,10 +718,12 @@ impl Run<'_> {
         top: usize,
     ) -> Vec<Hit> {
         let (d, accept) = (params.distance, admission.accept);
-        let comparator = crate::engine::space::comparator(params);
-        let present = |offset: u32| store.get(offset).is_some();
-        // Sub-vectors are f32s; the threshold weighs one per point, as for a dense vector.
-        let rows = (store.len(), params.size as usize * 4);
+        let present = |offset: u32| store.contains(offset);
+        // The threshold weighs one sub-vector per point, as for a dense vector.
+        let rows = (
+            store.len(),
+            params.size as usize * element::size_of(store.datatype()),
+        );
         let (graph, few) = self.plan(stage, params, rows, &admission, &present);
         let score = |similarity: f32, offset: u32| {
             let s = multi::score(d, similarity);
@@ -731,8 +733,10 @@ impl Run<'_> {
             passes.then(|| Hit::new(offset, s))
         };
         let exact = |offsets: &mut dyn Iterator<Item = u32>| -> Vec<Hit> {
-            offsets
-                .filter_map(|o| score(comparator.max_sim(query, store.get(o)?), o))
+            store
+                .max_sims(d, query, offsets)
+                .into_iter()
+                .filter_map(|(o, similarity)| score(similarity, o))
                 .collect()
         };
         let mut hits = match (graph, few) {
@@ -740,7 +744,7 @@ impl Run<'_> {
             (None, None) => exact(&mut (0..store.len() as u32).filter(|&o| accept(o))),
             (Some(index), None) => {
                 let ef = stage.params.hnsw_ef;
-                let found = multi_graph::search(index, store, comparator, query, ef, accept, top);
+                let found = multi_graph::search(index, store, d, query, ef, accept, top);
                 let mut hits: Vec<Hit> = found
                     .into_iter()
                     .filter_map(|(sim, o)| score(sim, o))

@@ -11,7 +11,7 @@
 use crate::engine::points::PointTable;
 use crate::engine::updates::prepare_vector;
 use crate::error::{Error, Result};
-use crate::index::multi::{self, MultiStore};
+use crate::index::multi::MultiStore;
 use crate::index::sparse::{self, SparseStore};
 use crate::index::vector_store::VectorStore;
 use crate::model::collection::{CollectionParams, SparseVectorParams, VectorKind, VectorParams};
@@ -80,7 +80,7 @@ impl<'a> Space<'a> {
     pub fn present(&self, offset: u32) -> bool {
         match self {
             Space::Dense { store, .. } => store.is_some_and(|s| s.contains(offset)),
-            Space::Multi { store, .. } => store.and_then(|s| s.get(offset)).is_some(),
+            Space::Multi { store, .. } => store.is_some_and(|s| s.contains(offset)),
             Space::Sparse { store, .. } => store.and_then(|s| s.get(offset)).is_some(),
         }
     }
@@ -121,8 +121,8 @@ impl<'a> Space<'a> {
                 .and_then(|s| s.similarity(params.distance, q, offset))
                 .unwrap_or(f32::NEG_INFINITY),
             (Space::Multi { params, store }, Probe::Multi(q)) => store
-                .and_then(|s| s.get(offset))
-                .map_or(f32::NEG_INFINITY, |row| comparator(params).max_sim(q, row)),
+                .and_then(|s| s.max_sim(params.distance, q, offset))
+                .unwrap_or(f32::NEG_INFINITY),
             (Space::Sparse { store, .. }, Probe::Sparse(q)) => store
                 .and_then(|s| s.get(offset))
                 .map_or(f32::NEG_INFINITY, |row| sparse::dot(q, row).unwrap_or(0.0)),
@@ -219,9 +219,4 @@ pub(crate) fn average_dense(positive: &[Vec<f32>], negative: &[Vec<f32>]) -> Vec
     }
     let neg = mean(negative);
     pos.iter().zip(&neg).map(|(p, n)| p + p - n).collect()
-}
-
-/// How the rows of the multivector `params` describes compare.
-pub(crate) fn comparator(params: &VectorParams) -> multi::Comparator {
-    multi::Comparator::new(params.distance, params.size as usize, params.datatype)
 }

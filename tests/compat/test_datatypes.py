@@ -121,3 +121,63 @@ def test_values_out_of_the_datatype_range_are_rejected(client, collection_name, 
     assert "does not fit datatype" in error.message
     (point,) = client.retrieve(collection_name, [1], with_vectors=True)
     assert point.vector == [1.0] * DIM
+
+
+def create_multi(client, name: str, datatype: models.Datatype, distance: models.Distance) -> None:
+    client.create_collection(
+        name,
+        vectors_config=models.VectorParams(
+            size=DIM,
+            distance=distance,
+            datatype=datatype,
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+        ),
+    )
+
+
+def max_sim(datatype: models.Datatype, distance: models.Distance, query: list, row: list) -> float:
+    """The sum over query sub-vectors of the best similarity to a stored one, reported as Qdrant
+    does (``sqrt(|sum|)`` for Euclid, ``|sum|`` for Manhattan); both already stored values."""
+
+    def similarity(q: np.ndarray, r: np.ndarray) -> float:
+        s = score(datatype, distance, q, r)
+        if distance == models.Distance.EUCLID:
+            return -(s**2)
+        if distance == models.Distance.MANHATTAN:
+            return -s
+        return s
+
+    total = sum(max(similarity(q, r) for r in row) for q in query)
+    if distance == models.Distance.EUCLID:
+        return float(np.sqrt(abs(total)))
+    return abs(total) if distance == models.Distance.MANHATTAN else total
+
+
+@LOCAL_IGNORES
+@pytest.mark.parametrize("datatype", [models.Datatype.UINT8, models.Datatype.FLOAT16])
+def test_multivectors_read_back_the_stored_values(client, collection_name, datatype):
+    create_multi(client, collection_name, datatype, models.Distance.COSINE)
+    m = seeded(datatype, 3, seed=12)
+    client.upsert(collection_name, [models.PointStruct(id=1, vector=m)])
+
+    (point,) = client.retrieve(collection_name, [1], with_vectors=True)
+
+    assert point.vector == [stored(datatype, models.Distance.COSINE, v).tolist() for v in m]
+
+
+@LOCAL_IGNORES
+@pytest.mark.parametrize("datatype", [models.Datatype.UINT8, models.Datatype.FLOAT16])
+@pytest.mark.parametrize("distance", list(models.Distance))
+def test_multivector_scores_come_from_the_stored_values(client, collection_name, datatype, distance):
+    create_multi(client, collection_name, datatype, distance)
+    rows = [seeded(datatype, 1 + i % 3, seed=20 + i) for i in range(20)]
+    client.upsert(collection_name, [models.PointStruct(id=i, vector=m) for i, m in enumerate(rows)])
+    query = seeded(datatype, 2, seed=7)
+
+    found = client.query_points(collection_name, query=query, limit=20).points
+
+    q = [stored(datatype, distance, v) for v in query]
+    assert len(found) == 20
+    for hit in found:
+        row = [stored(datatype, distance, v) for v in rows[hit.id]]
+        assert hit.score == pytest.approx(max_sim(datatype, distance, q, row), rel=TOLERANCE, abs=TOLERANCE)
