@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::process::{call, start};
 use common::{TestServer, error_message};
@@ -33,10 +33,10 @@ fn converted(datatype: &str, distance: &str, v: &[f32]) -> Vec<f32> {
     }
 }
 
-/// The score a client should see, in f64 from converted values: uint8 Cosine is the true
+/// The similarity of two converted vectors in f64, bigger is better: uint8 Cosine is the true
 /// cosine of the bytes, float16 Cosine the dot product of the stored (normalised, then rounded)
-/// values.
-fn expected_score(datatype: &str, distance: &str, q: &[f32], r: &[f32]) -> f64 {
+/// values, Euclid the negated squared distance, Manhattan the negated L1 distance.
+fn similarity(datatype: &str, distance: &str, q: &[f32], r: &[f32]) -> f64 {
     let pairs = || q.iter().zip(r).map(|(&a, &b)| (a as f64, b as f64));
     let dot: f64 = pairs().map(|(a, b)| a * b).sum();
     match distance {
@@ -50,9 +50,24 @@ fn expected_score(datatype: &str, distance: &str, q: &[f32], r: &[f32]) -> f64 {
             }
         }
         "Cosine" | "Dot" => dot,
-        "Euclid" => pairs().map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt(),
-        _ => pairs().map(|(a, b)| (a - b).abs()).sum(),
+        "Euclid" => -pairs().map(|(a, b)| (a - b).powi(2)).sum::<f64>(),
+        _ => -pairs().map(|(a, b)| (a - b).abs()).sum::<f64>(),
     }
+}
+
+/// A similarity (or a sum of them) as a client sees it: `sqrt(|s|)` for Euclid, `|s|` for
+/// Manhattan.
+fn reported(distance: &str, similarity: f64) -> f64 {
+    match distance {
+        "Euclid" => similarity.abs().sqrt(),
+        "Manhattan" => similarity.abs(),
+        _ => similarity,
+    }
+}
+
+/// The score a client should see, in f64 from converted values.
+fn expected_score(datatype: &str, distance: &str, q: &[f32], r: &[f32]) -> f64 {
+    reported(distance, similarity(datatype, distance, q, r))
 }
 
 fn random_vector(rng: &mut StdRng, datatype: &str) -> Vec<f32> {
@@ -88,23 +103,6 @@ fn floats(v: &Value) -> Vec<f32> {
         .unwrap_or_else(|| panic!("a vector: {v}"))
         .iter()
         .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
-}
-
-async fn search(server: &TestServer, name: &str, query: &[f32], params: Value) -> Vec<(u64, f64)> {
-    let (status, body) = server
-        .call(
-            "POST",
-            &format!("/collections/{name}/points/search"),
-            Some(json!({"vector": query, "limit": 10, "params": params})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["id"].as_u64().unwrap(), p["score"].as_f64().unwrap()))
         .collect()
 }
 
@@ -184,7 +182,9 @@ async fn exact_scores_come_from_the_converted_values() {
             server.upsert(&name, Value::Array(points)).await;
             let query = random_vector(&mut rng, datatype);
             let q = converted(datatype, distance, &query);
-            let found = search(&server, &name, &query, json!({"exact": true})).await;
+            let found = server
+                .search_top10(&name, &query, json!({"exact": true}))
+                .await;
             assert_eq!(found.len(), 10);
             let mut expected: Vec<(u64, f64)> = vectors
                 .iter()
@@ -226,7 +226,9 @@ async fn uint8_cosine_is_the_true_cosine_of_the_bytes() {
     let mut q = vec![0.0f32; DIM];
     q[0] = 4.0;
     q[1] = 3.0;
-    let found = search(&server, "bytes", &q, json!({"exact": true})).await;
+    let found = server
+        .search_top10("bytes", &q, json!({"exact": true}))
+        .await;
     // cos = 24 / 25; a zero vector scores 0.
     assert_eq!(found[0].0, 1);
     assert!((found[0].1 - 0.96).abs() < 1e-6, "{found:?}");
@@ -282,22 +284,6 @@ async fn out_of_range_values_are_rejected_and_change_nothing() {
     }
 }
 
-/// Waits until every one of `n` points is in the collection's graph.
-async fn wait_green(server: &TestServer, name: &str, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (_, body) = server
-            .call("GET", &format!("/collections/{name}"), None)
-            .await;
-        let info = &body["result"];
-        if info["status"] == "green" && info["indexed_vectors_count"] == n {
-            return;
-        }
-        assert!(Instant::now() < deadline, "not indexed in time: {info}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Creates `name` (`datatype`, `distance`, indexed from the first point), writes 2000 seeded
 /// points of `data`'s kind, waits for the graph and returns the graph search's recall@10
 /// against exact search over 20 queries (graph scores checked against exact ones).
@@ -322,12 +308,14 @@ async fn graph_recall(
         .map(|id| json!({"id": id, "vector": converted(data, "Dot", &random_vector(&mut rng, data))}))
         .collect();
     server.upsert(name, Value::Array(points)).await;
-    wait_green(server, name, N).await;
+    server.wait_indexed(name, N).await;
     let (mut found, mut total) = (0, 0);
     for _ in 0..20 {
         let query = random_vector(&mut rng, data);
-        let exact = search(server, name, &query, json!({"exact": true})).await;
-        let graph = search(server, name, &query, json!({})).await;
+        let exact = server
+            .search_top10(name, &query, json!({"exact": true}))
+            .await;
+        let graph = server.search_top10(name, &query, json!({})).await;
         total += exact.len();
         for (id, score) in &graph {
             if let Some((_, s)) = exact.iter().find(|(e, _)| e == id) {
@@ -611,57 +599,22 @@ fn multi_centres(rng: &mut StdRng, datatype: &str) -> Vec<Vec<f32>> {
 /// What the server stores for each sub-vector: float16 rounded after Cosine normalisation,
 /// uint8 truncated (never normalised).
 fn stored_multi(datatype: &str, distance: &str, m: &[Vec<f32>]) -> Vec<Vec<f32>> {
-    m.iter()
-        .map(|v| match datatype {
-            "uint8" => v.iter().map(|x| x.trunc()).collect(),
-            _ => {
-                let norm = match distance {
-                    "Cosine" => v.iter().map(|x| x * x).sum::<f32>().sqrt(),
-                    _ => 1.0,
-                };
-                v.iter()
-                    .map(|&x| f16::from_f32(x / norm).to_f32())
-                    .collect()
-            }
-        })
-        .collect()
+    m.iter().map(|v| converted(datatype, distance, v)).collect()
 }
 
 /// The `max_sim` score a client should see, in f64 from stored values: the sum over query
 /// sub-vectors of the best similarity to a stored one (uint8 Cosine the true cosine of the
 /// bytes), reported as `sqrt(|sum|)` for Euclid and `|sum|` for Manhattan.
 fn expected_max_sim(datatype: &str, distance: &str, query: &[Vec<f32>], row: &[Vec<f32>]) -> f64 {
-    let similarity = |q: &[f32], r: &[f32]| -> f64 {
-        let pairs = || q.iter().zip(r).map(|(&a, &b)| (a as f64, b as f64));
-        let dot: f64 = pairs().map(|(a, b)| a * b).sum();
-        match distance {
-            "Cosine" if datatype == "uint8" => {
-                let na = q.iter().map(|&a| (a as f64).powi(2)).sum::<f64>().sqrt();
-                let nb = r.iter().map(|&b| (b as f64).powi(2)).sum::<f64>().sqrt();
-                if na == 0.0 || nb == 0.0 {
-                    0.0
-                } else {
-                    dot / (na * nb)
-                }
-            }
-            "Cosine" | "Dot" => dot,
-            "Euclid" => -pairs().map(|(a, b)| (a - b).powi(2)).sum::<f64>(),
-            _ => -pairs().map(|(a, b)| (a - b).abs()).sum::<f64>(),
-        }
-    };
     let sum: f64 = query
         .iter()
         .map(|q| {
             row.iter()
-                .map(|r| similarity(q, r))
+                .map(|r| similarity(datatype, distance, q, r))
                 .fold(f64::NEG_INFINITY, f64::max)
         })
         .sum();
-    match distance {
-        "Euclid" => sum.abs().sqrt(),
-        "Manhattan" => sum.abs(),
-        _ => sum,
-    }
+    reported(distance, sum)
 }
 
 async fn retrieve_multi(server: &TestServer, name: &str, id: u64) -> Vec<Vec<f32>> {
@@ -673,15 +626,7 @@ async fn retrieve_multi(server: &TestServer, name: &str, id: u64) -> Vec<Vec<f32
         .as_array()
         .unwrap_or_else(|| panic!("a multivector: {body}"))
         .iter()
-        .map(floats_of)
-        .collect()
-}
-
-fn floats_of(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("a vector: {v}"))
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
+        .map(floats)
         .collect()
 }
 
@@ -812,22 +757,6 @@ async fn out_of_range_multivectors_are_rejected_and_change_nothing() {
     }
 }
 
-/// Waits until the collection's graph holds `n` points and it is green.
-async fn wait_multi_indexed(server: &TestServer, name: &str, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let (_, body) = server
-            .call("GET", &format!("/collections/{name}"), None)
-            .await;
-        let info = &body["result"];
-        if info["status"] == "green" && info["indexed_vectors_count"] == n {
-            return;
-        }
-        assert!(Instant::now() < deadline, "not indexed in time: {info}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compact_multivector_graphs_find_the_exact_neighbours() {
     const N: u64 = 1500;
@@ -853,7 +782,7 @@ async fn compact_multivector_graphs_find_the_exact_neighbours() {
             .map(|id| json!({"id": id, "vector": seeded_multivector(&mut rng, datatype, &centres)}))
             .collect();
         server.upsert(&name, Value::Array(points)).await;
-        wait_multi_indexed(&server, &name, N).await;
+        server.wait_indexed(&name, N).await;
         let (mut found, mut total) = (0, 0);
         for _ in 0..20 {
             let query = seeded_multivector(&mut rng, datatype, &centres);

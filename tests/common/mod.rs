@@ -112,10 +112,10 @@ impl TestServer {
         body["result"].clone()
     }
 
-    /// Waits (two minutes at most) until the collection is green with `indexed` vectors in its
+    /// Waits (three minutes at most) until the collection is green with `indexed` vectors in its
     /// graphs.
     pub async fn wait_indexed(&self, name: &str, indexed: u64) {
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             let info = self.info(name).await;
             if info["status"] == "green" && info["indexed_vectors_count"] == indexed {
