@@ -22,6 +22,7 @@ use std::borrow::Cow;
 
 use crate::index::distance::{L1, NegatedCosine, NegatedDot, SquaredEuclid, WalkKernel};
 use crate::index::element::{Element, f16};
+use crate::index::huge_pages;
 use crate::model::vectors::{Datatype, Distance};
 
 /// All multivectors of one name, indexed by offset.
@@ -139,9 +140,12 @@ impl MultiStore {
     /// rounded to the store's datatype ([`crate::index::element::round_to`]).
     pub fn push(&mut self, vectors: Option<&[Vec<f32>]>) {
         fn extend<T: Element>(data: &mut Vec<T>, vectors: &[Vec<f32>]) -> usize {
-            let start = data.len();
+            let (start, capacity) = (data.len(), data.capacity());
             for v in vectors {
                 data.extend(v.iter().map(|&x| T::from_f32(x)));
+            }
+            if data.capacity() != capacity {
+                huge_pages::advise(data);
             }
             start
         }
