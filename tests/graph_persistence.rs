@@ -494,3 +494,40 @@ async fn a_graph_is_reused_beside_multivectors_and_sparse_vectors() {
     restarted.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_graph_extended_with_later_points_is_saved_and_reused() {
+    let dir = data_dir("extended");
+    let server = built_server(&dir).await;
+    let base = server.base.clone();
+    // 20 points overwritten and 300 new: inserted into the graph, not built again.
+    let mut rng = StdRng::seed_from_u64(23);
+    let points: Vec<Value> = (0..20)
+        .map(|i| i * 71)
+        .chain(N..N + 300)
+        .map(|id| json!({"id": id, "vector": random_vector(&mut rng), "payload": {"n": id}}))
+        .collect();
+    call(
+        &base,
+        "PUT",
+        &format!("/collections/{COLLECTION}/points?wait=true"),
+        json!({ "points": points }),
+    )
+    .await;
+    wait_indexed(&base, N + 300).await;
+    assert_eq!(builds(&base).await, 1);
+    let (before, recall) = graph_results_and_recall(&base).await;
+    assert!(recall >= 0.95, "recall {recall}");
+    server.stop();
+
+    let restarted = start(&dir).await;
+    let base = restarted.base.clone();
+    let info = info(&base).await;
+    assert_eq!(info["status"], "green", "{info}");
+    assert_eq!(info["indexed_vectors_count"], N + 300);
+    assert_eq!(builds(&base).await, 0);
+    let (after, _) = graph_results_and_recall(&base).await;
+    assert_eq!(after, before);
+    restarted.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}

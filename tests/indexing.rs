@@ -123,3 +123,71 @@ async fn info_and_results_stay_true_while_a_graph_builds() {
     assert_eq!(info["points_count"], N);
     assert_eq!(info["indexed_vectors_count"], N - 30);
 }
+
+/// Graph builds from scratch since start-up (`GET /telemetry`); extensions are not counted.
+async fn graph_builds(server: &TestServer) -> u64 {
+    let (status, telemetry) = server.call("GET", "/telemetry", None).await;
+    assert_eq!(status, 200, "{telemetry}");
+    telemetry["result"]["collections"]["collections"][0]["shards"][0]["local"]["optimizations"]
+        ["optimizations"]["count"]
+        .as_u64()
+        .expect("a build count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn points_written_after_the_build_join_the_graph_without_a_rebuild() {
+    const FIRST: u64 = 2_000;
+    let server = TestServer::start().await;
+    let (status, body) = server
+        .call(
+            "PUT",
+            "/collections/c",
+            Some(json!({
+                "vectors": {"size": DIM, "distance": "Euclid"},
+                "optimizers_config": {"indexing_threshold": 1},
+                "hnsw_config": {"m": 16, "ef_construct": 100, "max_indexing_threads": 1}
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut rng = StdRng::seed_from_u64(5);
+    let points: Vec<Value> = (0..FIRST)
+        .map(|id| json!({"id": id, "vector": random_vector(&mut rng)}))
+        .collect();
+    server.upsert("c", Value::Array(points)).await;
+    server.wait_indexed("c", FIRST).await;
+    assert_eq!(graph_builds(&server).await, 1);
+
+    // 40 points overwritten (their old rows become tombstones in the graph) and 300 new ones:
+    // 340 rows past the graph, enough to insert them into it.
+    let written: Vec<(u64, Vec<f32>)> = (0..40)
+        .map(|i| i * 47)
+        .chain(FIRST..FIRST + 300)
+        .map(|id| (id, random_vector(&mut rng)))
+        .collect();
+    let upserts: Vec<Value> = written
+        .iter()
+        .map(|(id, v)| json!({"id": id, "vector": v}))
+        .collect();
+    server.upsert("c", Value::Array(upserts)).await;
+    // Every point in the graph again (nothing scanned past it), and no build from scratch.
+    server.wait_indexed("c", FIRST + 300).await;
+    let info = server.info("c").await;
+    assert_eq!(info["points_count"], FIRST + 300, "{info}");
+    assert_eq!(info["status"], "green", "{info}");
+    assert_eq!(graph_builds(&server).await, 1);
+
+    // Found by the graph walk: each written point is its own nearest neighbour, and graph
+    // search agrees with exact search.
+    for (id, vector) in &written {
+        assert_eq!(search(&server, vector, false).await[0], *id);
+    }
+    let mut found = 0;
+    for _ in 0..20 {
+        let q = random_vector(&mut rng);
+        let approx = search(&server, &q, false).await;
+        let exact = search(&server, &q, true).await;
+        found += approx.iter().filter(|id| exact.contains(id)).count();
+    }
+    assert!(found >= 190, "recall {found}/200");
+}

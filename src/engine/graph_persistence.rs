@@ -49,8 +49,11 @@ use crate::storage::{Storage, StoredPoint};
 /// Graph builds and loads of one collection since the server started (telemetry).
 #[derive(Default, Debug)]
 pub struct GraphStats {
-    /// Graphs built and installed (first builds, growth, compaction, tombstone rebuilds).
+    /// Graphs built from scratch and installed (first builds, compaction, tombstone rebuilds,
+    /// other parameters).
     pub builds: AtomicU64,
+    /// Installed graphs extended with the points written after them (not in `builds`).
+    pub extensions: AtomicU64,
     /// Vectors those builds indexed, summed.
     pub vectors_indexed: AtomicU64,
     /// Graphs taken from their saved files at start-up.
@@ -110,20 +113,20 @@ impl BuiltRows for MultiStore {
     }
 }
 
-/// The header a graph built now for these parameters would have.
-fn header_for(distance: Distance, dim: usize, hnsw: &HnswConfig) -> GraphFileHeader {
-    GraphFileHeader {
-        distance,
-        dim: dim as u32,
-        m: hnsw.m as u64,
-        ef_construct: hnsw.ef_construct as u64,
-    }
-}
-
 impl GraphOrigin {
+    /// The header a graph built now for these parameters would have.
+    pub fn header_for(distance: Distance, dim: usize, hnsw: &HnswConfig) -> GraphFileHeader {
+        GraphFileHeader {
+            distance,
+            dim: dim as u32,
+            m: hnsw.m as u64,
+            ef_construct: hnsw.ef_construct as u64,
+        }
+    }
+
     /// The origin of a graph just built over every row of `rows`.
     pub fn of_build(
-        rows: &impl BuiltRows,
+        rows: &(impl BuiltRows + ?Sized),
         distance: Distance,
         hnsw: &HnswConfig,
         with_fingerprints: bool,
@@ -138,8 +141,36 @@ impl GraphOrigin {
             false => Vec::new(),
         };
         GraphOrigin {
-            header: header_for(distance, rows.dim(), hnsw),
+            header: Self::header_for(distance, rows.dim(), hnsw),
             vectors,
+            fingerprints,
+        }
+    }
+
+    /// The origin of `base`'s graph (over offsets `0..from`) extended with the rows of `rows`
+    /// past it. Its vectors are those `base` holds (tombstones included: they stay in the graph)
+    /// and the new ones; fingerprints of earlier rows are taken from `base` (a live row's vector
+    /// never changes), or taken again when `base` has none for them.
+    pub fn of_extension(
+        base: &GraphOrigin,
+        rows: &(impl BuiltRows + ?Sized),
+        from: usize,
+        with_fingerprints: bool,
+    ) -> GraphOrigin {
+        let added = from as u32..rows.offsets() as u32;
+        let fingerprint_of = |o: u32| rows.vector(o).map_or(0, |v| fingerprint(&v));
+        let fingerprints = match with_fingerprints {
+            false => Vec::new(),
+            true if base.fingerprints.len() == from => {
+                let mut all = base.fingerprints.clone();
+                all.extend(added.clone().map(fingerprint_of));
+                all
+            }
+            true => (0..rows.offsets() as u32).map(fingerprint_of).collect(),
+        };
+        GraphOrigin {
+            header: base.header.clone(),
+            vectors: base.vectors + added.filter(|&o| rows.has(o)).count(),
             fingerprints,
         }
     }
@@ -276,7 +307,7 @@ pub(crate) fn plan_layout(
                 continue;
             }
         };
-        let expected = header_for(
+        let expected = GraphOrigin::header_for(
             params.distance,
             params.size as usize,
             &effective_hnsw(config, params),

@@ -5,8 +5,14 @@
 //! thread, off the async runtime, over a snapshot of the vector store; reads and writes go on
 //! meanwhile. A finished graph covers the offsets that existed when its snapshot was taken;
 //! searches walk it and scan later offsets exactly, so results are complete at every moment.
-//! When enough points have arrived since (a fifth of the graph, at least 1000), or the point table
-//! was compacted (offsets renumbered), the graph is rebuilt and swapped in. Every installed graph
+//! When enough points have arrived since (1 % of the graph, at least 256), they are inserted into
+//! a copy of the graph (`HnswIndex::extend`: its nodes keep their links and layers), which is
+//! swapped in with quantized codes made again for all its rows; the graph's deleted and
+//! overwritten rows stay in it as tombstones, which the insertion neither scores nor links. The
+//! graph is built from scratch instead when the point table was compacted (offsets renumbered),
+//! when tombstones pass `deleted_threshold` of its vectors (the new graph drops them), when it was
+//! built for another distance, dimension, `m` or `ef_construct` than the vector has now, and when
+//! its entry point was deleted. Telemetry counts builds from scratch only. Every installed graph
 //! is saved beside the sled data (`graph_persistence.rs`), which also explains how a saved graph
 //! is taken back at start-up instead of being built again. A multivector's graph is built and
 //! walked with `max_sim` (`index::multi_graph`); it keeps no quantized codes (multivectors are
@@ -18,7 +24,7 @@ use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::engine::collection::Collection;
-use crate::engine::graph_persistence::GraphOrigin;
+use crate::engine::graph_persistence::{BuiltRows, GraphOrigin};
 use crate::index::hnsw::HnswIndex;
 use crate::index::multi::MultiStore;
 use crate::index::multi_graph;
@@ -48,7 +54,7 @@ pub(crate) type Graphs = BTreeMap<String, GraphSlot>;
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The one background build thread: builds queue and run one after another, each using up to
-/// `max_indexing_threads` cores inside hnsw_rs.
+/// `max_indexing_threads` cores.
 fn submit(job: Job) {
     static WORKER: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
     let sender = WORKER.get_or_init(|| {
@@ -89,26 +95,64 @@ impl Snapshot {
         }
     }
 
-    /// Builds the graph, its origin and (dense vectors only) its quantized codes. Slow: runs
-    /// on the build thread.
+    /// Builds the graph (from scratch, or by extending `base` with the rows past it), its
+    /// origin and (dense vectors only) quantized codes for all its rows. Slow: runs on the
+    /// build thread.
     fn build(
         &self,
+        base: Option<(&HnswIndex, &GraphOrigin)>,
         distance: crate::model::vectors::Distance,
         hnsw: &HnswConfig,
         method: Option<Method>,
         persistent: bool,
-    ) -> crate::error::Result<(HnswIndex, GraphOrigin, Option<Arc<QuantizedStore>>)> {
-        match self {
-            Snapshot::Dense(store) => HnswIndex::build(store, distance, hnsw).map(|index| {
-                let origin = GraphOrigin::of_build(store, distance, hnsw, persistent);
-                (index, origin, codes_for(store, distance, method))
-            }),
-            Snapshot::Multi(store) => multi_graph::build(store, distance, hnsw).map(|index| {
-                let origin = GraphOrigin::of_build(store, distance, hnsw, persistent);
-                (index, origin, None)
-            }),
-        }
+    ) -> crate::error::Result<Built> {
+        let origin = |rows: &dyn BuiltRows| match base {
+            Some((index, origin)) => {
+                GraphOrigin::of_extension(origin, rows, index.len(), persistent)
+            }
+            None => GraphOrigin::of_build(rows, distance, hnsw, persistent),
+        };
+        let (index, origin, codes) = match self {
+            Snapshot::Dense(store) => {
+                let index = match base {
+                    Some((base, _)) => base.extend(store, hnsw)?,
+                    None => HnswIndex::build(store, distance, hnsw)?,
+                };
+                (index, origin(store), codes_for(store, distance, method))
+            }
+            Snapshot::Multi(store) => {
+                let index = match base {
+                    Some((base, _)) => multi_graph::extend(store, base, hnsw)?,
+                    None => multi_graph::build(store, distance, hnsw)?,
+                };
+                (index, origin(store), None)
+            }
+        };
+        Ok(Built {
+            index,
+            origin,
+            codes,
+            extended: base.is_some(),
+        })
     }
+}
+
+/// A finished build, ready to install.
+struct Built {
+    index: HnswIndex,
+    origin: GraphOrigin,
+    codes: Option<Arc<QuantizedStore>>,
+    /// Made by extending the installed graph rather than from scratch.
+    extended: bool,
+}
+
+/// What a vector's graph needs now.
+enum Work {
+    Nothing,
+    /// A graph from scratch over every present row.
+    Build,
+    /// The installed graph with the rows past it inserted.
+    Extend(Arc<HnswIndex>, Arc<GraphOrigin>),
 }
 
 /// The HNSW parameters a vector's graph is built with: the collection's, with the vector's own
@@ -140,9 +184,12 @@ fn codes_for(
     method.map(|m| Arc::new(QuantizedStore::build(store, distance, m)))
 }
 
-/// How many not-yet-indexed offsets justify a rebuild of an existing graph.
-fn rebuild_after(indexed: usize) -> usize {
-    (indexed / 5).max(1000)
+/// How many offsets past an existing graph justify inserting them into it: 1 % of the graph, at
+/// least 256, so that the exact scan of the tail stays short next to the graph walk while each
+/// extension (which copies the graph's links and recomputes quantized codes) inserts a batch
+/// worth that copy.
+fn extend_after(indexed: usize) -> usize {
+    (indexed / 100).max(256)
 }
 
 impl Collection {
@@ -176,21 +223,40 @@ impl Collection {
             if slot.building {
                 continue;
             }
-            let due = match &slot.index {
-                None => true,
-                Some(_) if slot.generation != generation => true,
-                Some(index) if rows.saturating_sub(index.len()) >= rebuild_after(index.len()) => {
-                    true
-                }
-                // Deleted and overwritten points stay in the graph as tombstones (searches skip
-                // them); past `deleted_threshold` of the vectors it was built over, it is rebuilt
-                // without them. (Counted against the vectors, not the rows: points that never had
-                // this vector are not tombstones.)
+            let hnsw = effective_hnsw(&config, params);
+            let work = match &slot.index {
+                None => Work::Build,
+                // Compacted since: offsets renumbered.
+                Some(_) if slot.generation != generation => Work::Build,
                 Some(index) => {
+                    // Deleted and overwritten points stay in the graph as tombstones (searches
+                    // skip them); past `deleted_threshold` of the vectors it holds, it is
+                    // rebuilt without them. (Counted against the vectors, not the rows: points
+                    // that never had this vector are not tombstones.)
                     let served = state.points.count_present_below(name, index.len());
                     let built = slot.origin.as_ref().map_or(index.len(), |o| o.vectors);
                     let dead = built.saturating_sub(served) as f64;
-                    dead > config.optimizer_config.deleted_threshold * built as f64
+                    let tombstones =
+                        dead > config.optimizer_config.deleted_threshold * built as f64;
+                    // Points written since join the graph, unless it was built for other
+                    // parameters than the vector has now, or its entry point was deleted (then
+                    // it is built again).
+                    let current =
+                        GraphOrigin::header_for(params.distance, params.size as usize, &hnsw);
+                    let entry_live = index
+                        .graph()
+                        .entry_point()
+                        .is_some_and(|e| state.points.has_vector(e, name));
+                    match &slot.origin {
+                        _ if tombstones => Work::Build,
+                        _ if rows.saturating_sub(index.len()) < extend_after(index.len()) => {
+                            Work::Nothing
+                        }
+                        Some(origin) if origin.header == current && entry_live => {
+                            Work::Extend(index.clone(), origin.clone())
+                        }
+                        _ => Work::Build,
+                    }
                 }
             };
             let method = match params.is_multi() {
@@ -198,7 +264,7 @@ impl Collection {
                 true => None,
             };
             let distance = params.distance;
-            if !due {
+            if matches!(work, Work::Nothing) {
                 // The graph stays; its codes follow a quantization config change.
                 let codes = slot.quantized.as_ref().map(|q| q.method());
                 if codes != method && !slot.quantizing {
@@ -231,12 +297,15 @@ impl Collection {
             };
             debug_assert_eq!(snapshot.offsets(), rows);
             slot.building = true;
-            let hnsw = effective_hnsw(&config, params);
             let name = name.to_string();
             let weak = this.clone();
             let persistent = self.storage.is_persistent();
             submit(Box::new(move || {
-                let built = snapshot.build(distance, &hnsw, method, persistent);
+                let base = match &work {
+                    Work::Extend(index, origin) => Some((&**index, &**origin)),
+                    _ => None,
+                };
+                let built = snapshot.build(base, distance, &hnsw, method, persistent);
                 if let Some(collection) = weak.upgrade() {
                     collection.install_graph(&name, generation, built);
                 }
@@ -244,26 +313,32 @@ impl Collection {
         }
     }
 
-    fn install_graph(
-        &self,
-        name: &str,
-        generation: u64,
-        built: crate::error::Result<(HnswIndex, GraphOrigin, Option<Arc<QuantizedStore>>)>,
-    ) {
+    fn install_graph(&self, name: &str, generation: u64, built: crate::error::Result<Built>) {
         let installed = {
             let mut state = self.state.write();
             let current = state.points.generation();
             let slot = state.graphs.entry(name.to_string()).or_default();
             slot.building = false;
             match built {
-                Ok((index, origin, codes)) if generation == current => {
-                    self.graph_stats.builds.fetch_add(1, Ordering::Relaxed);
-                    self.graph_stats
+                Ok(built) if generation == current => {
+                    let stats = &self.graph_stats;
+                    let before = slot.origin.as_ref().map_or(0, |o| o.vectors);
+                    let added = match built.extended {
+                        true => {
+                            stats.extensions.fetch_add(1, Ordering::Relaxed);
+                            built.origin.vectors.saturating_sub(before)
+                        }
+                        false => {
+                            stats.builds.fetch_add(1, Ordering::Relaxed);
+                            built.origin.vectors
+                        }
+                    };
+                    stats
                         .vectors_indexed
-                        .fetch_add(origin.vectors as u64, Ordering::Relaxed);
-                    slot.index = Some(Arc::new(index));
-                    slot.origin = Some(Arc::new(origin));
-                    slot.quantized = codes;
+                        .fetch_add(added as u64, Ordering::Relaxed);
+                    slot.index = Some(Arc::new(built.index));
+                    slot.origin = Some(Arc::new(built.origin));
+                    slot.quantized = built.codes;
                     slot.generation = generation;
                     true
                 }

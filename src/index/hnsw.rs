@@ -93,6 +93,16 @@ impl HnswIndex {
         Ok(Self::from_graph(graph, distance, config.ef_construct))
     }
 
+    /// A graph over every present row of `store`, made by inserting the rows past `self`
+    /// (offsets `self.len()..`) into a copy of `self`'s links ([`NativeBuilder::extend_space`]);
+    /// `self` must have been built over the same store (its first `self.len()` offsets) with the
+    /// same `m`. Off the async runtime, like a build.
+    pub fn extend(&self, store: &VectorStore, config: &HnswConfig) -> Result<Self> {
+        let params = BuildParams::from_config(config)?;
+        let graph = NativeBuilder.extend(store, self.distance, &params, &self.graph)?;
+        Ok(Self::from_graph(graph, self.distance, config.ef_construct))
+    }
+
     /// Wraps a graph already in our layout (built elsewhere, or loaded from disk).
     pub fn from_graph(graph: HnswGraph, distance: Distance, default_ef: usize) -> Self {
         let visited = VisitedPool::new(graph.len());

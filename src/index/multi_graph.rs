@@ -107,6 +107,30 @@ pub fn build(store: &MultiStore, distance: Distance, config: &HnswConfig) -> Res
     Ok(HnswIndex::from_graph(graph, distance, config.ef_construct))
 }
 
+/// A graph over every present multivector of `store`: those past `base` (offsets
+/// `base.len()..`) inserted into a copy of its links ([`NativeBuilder::extend_space`]). `base`
+/// must have been built over the same store with the same `m`.
+pub fn extend(store: &MultiStore, base: &HnswIndex, config: &HnswConfig) -> Result<HnswIndex> {
+    let params = BuildParams::from_config(config)?;
+    let (builder, distance, graph) = (NativeBuilder, base.distance(), base.graph());
+    let extended = match store.rows() {
+        TypedMultiRows::F32(rows) => {
+            builder.extend_space(&MultiSpace { rows, distance }, &params, graph)
+        }
+        TypedMultiRows::F16(rows) => {
+            builder.extend_space(&MultiSpace { rows, distance }, &params, graph)
+        }
+        TypedMultiRows::U8(rows) => {
+            builder.extend_space(&MultiSpace { rows, distance }, &params, graph)
+        }
+    }?;
+    Ok(HnswIndex::from_graph(
+        extended,
+        distance,
+        config.ef_construct,
+    ))
+}
+
 /// Walks `index` (built over `store`) for `query` (sub-vectors end to end, preprocessed and
 /// rounded for the vector) and returns up to `ef` (at least `top`) `(max_sim similarity,
 /// offset)` pairs that `accept` takes, best first as the walk found them. The similarities are

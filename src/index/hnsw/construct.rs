@@ -23,6 +23,14 @@
 //! whole insertion only by a node that will raise the top layer (a handful per graph), as in
 //! hnswlib. With one thread, insertion follows offset order and the graph is the same every time.
 //!
+//! Extension ([`NativeBuilder::extend_space`]): a graph built earlier over the first offsets of a
+//! space takes the rows written after it by the same insertion, starting from a copy of its
+//! links, layers and entry point; its nodes are not inserted again. Rows are append-only per
+//! offset, but rows of the graph may have been cleared since (deleted or overwritten points): the
+//! insertion treats them as unreachable (never scored, never linked to, dropped from a list when
+//! it is chosen again) and leaves their own lists as they were, tombstones as in any graph. If the
+//! entry point is such a row, the graph is built from scratch instead.
+//!
 //! The construction never looks inside a row: it asks a [`BuildSpace`] for a node's row and for
 //! the distance between two rows. [`DenseSpace`] serves the rows of a [`VectorStore`] in their
 //! element type (`f32`, `f16`, `u8`); other kinds of rows (multivectors) build a graph by
@@ -111,8 +119,46 @@ impl NativeBuilder {
             return Ok(unlinked_graph(space.offsets()));
         }
         let construction = Construction::new(space, params);
-        construction.insert_all(params.effective_threads())?;
+        construction.insert_all(0, params.effective_threads())?;
         Ok(construction.into_graph())
+    }
+
+    /// Extends `base`, a graph over offsets `0..base.len()` of the same space (built with the
+    /// same `m`), with the present rows at offsets `base.len()..space.offsets()`: they are
+    /// inserted into the existing links as during a build, and the nodes of `base` keep their
+    /// layers. Rows of `base` cleared since it was built stay in the graph as tombstones: the
+    /// insertion neither scores nor links them, and drops them from any list it prunes. When
+    /// the entry point of `base` is such a row (or `base` is empty, or covers more offsets than
+    /// the space has), the graph is built from scratch instead.
+    pub fn extend_space<S: BuildSpace>(
+        &self,
+        space: &S,
+        params: &BuildParams,
+        base: &HnswGraph,
+    ) -> Result<HnswGraph> {
+        let start = base.len();
+        let usable_entry = base.entry_point().and_then(|e| space.row(e));
+        if params.m == 0 || start > space.offsets() || usable_entry.is_none() {
+            return self.build_space(space, params);
+        }
+        let construction = Construction::seeded(space, params, base);
+        construction.insert_all(start, params.effective_threads())?;
+        Ok(construction.into_graph())
+    }
+
+    /// [`NativeBuilder::extend_space`] over the rows of a dense [`VectorStore`].
+    pub fn extend(
+        &self,
+        store: &VectorStore,
+        distance: Distance,
+        params: &BuildParams,
+        base: &HnswGraph,
+    ) -> Result<HnswGraph> {
+        match store.rows() {
+            TypedRows::F32(rows) => self.extend_space(&DenseSpace { rows, distance }, params, base),
+            TypedRows::F16(rows) => self.extend_space(&DenseSpace { rows, distance }, params, base),
+            TypedRows::U8(rows) => self.extend_space(&DenseSpace { rows, distance }, params, base),
+        }
     }
 }
 
@@ -231,10 +277,42 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
         }
     }
 
-    /// Inserts every present row, on `threads` threads (inline on the caller's for one).
-    fn insert_all(&self, threads: usize) -> Result<()> {
+    /// A construction that starts from the links of `base` (which covers offsets
+    /// `0..base.len()` of `space`, and whose entry point has a row): every node of `base` keeps
+    /// its layers and lists, later offsets start unlinked as in [`Construction::new`].
+    fn seeded(space: &'a S, params: &BuildParams, base: &HnswGraph) -> Self {
+        let mut construction = Construction::new(space, params);
+        let m = construction.m;
+        for node in 0..base.len() as u32 {
+            let top = (1..=base.max_layer())
+                .rev()
+                .find(|&layer| base.in_layer(layer, node))
+                .unwrap_or(0);
+            construction.top_layers[node as usize] = top;
+            let lists = (0..=top)
+                .map(|layer| {
+                    let capacity = if layer == 0 { 2 * m + 1 } else { m + 1 };
+                    let mut list = Vec::with_capacity(capacity);
+                    list.extend_from_slice(base.neighbours(layer, node));
+                    list
+                })
+                .collect();
+            *construction.links[node as usize].get_mut() = lists;
+        }
+        if let Some(entry) = base.entry_point() {
+            *construction.entry.get_mut() = EntryPoint {
+                node: Some(entry),
+                layer: construction.top_layers[entry as usize],
+            };
+        }
+        construction
+    }
+
+    /// Inserts every present row at offsets `start..`, on `threads` threads (inline on the
+    /// caller's for one).
+    fn insert_all(&self, start: usize, threads: usize) -> Result<()> {
         let len = self.space.offsets();
-        let next = AtomicUsize::new(0);
+        let next = AtomicUsize::new(start);
         let work = || {
             let mut scratch = Scratch::new(len);
             loop {
@@ -286,12 +364,11 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
         self.space.distance(a, b)
     }
 
-    /// The row of a node in the graph (only present rows are ever linked).
+    /// The row of a node in the graph. A build links only present rows; an extension starts
+    /// from a graph whose rows may have been cleared since (`None`): those are skipped.
     #[inline]
-    fn row(&self, node: u32) -> S::Row<'a> {
-        self.space
-            .row(node)
-            .expect("only present rows are linked into the graph")
+    fn row(&self, node: u32) -> Option<S::Row<'a>> {
+        self.space.row(node)
     }
 
     /// Starts loading the rows of `nodes` into the cache before their distances are computed.
@@ -301,7 +378,9 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
             // The build is bound by memory: most rows a beam search scores are not in any
             // cache, and loading the next ones while the current one is scored is what lets it
             // keep up with hnswlib, which does the same.
-            self.space.prefetch(self.row(node));
+            if let Some(row) = self.row(node) {
+                self.space.prefetch(row);
+            }
         }
     }
 
@@ -327,7 +406,11 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
             None
         };
 
-        let mut nearest_distance = self.distance_between(row, self.row(nearest));
+        // The entry point always has a row: it is an inserted node, or (extending) checked.
+        let Some(entry_row) = self.row(nearest) else {
+            return;
+        };
+        let mut nearest_distance = self.distance_between(row, entry_row);
         for layer in (top + 1..=entry.layer).rev() {
             (nearest, nearest_distance) =
                 self.greedy(row, nearest, nearest_distance, layer, scratch);
@@ -362,7 +445,10 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
             self.copy_neighbours(nearest, layer, &mut scratch.neighbours);
             self.prefetch_rows(&scratch.neighbours);
             for &next in &scratch.neighbours {
-                let d = self.distance_between(query, self.row(next));
+                let Some(next_row) = self.row(next) else {
+                    continue;
+                };
+                let d = self.distance_between(query, next_row);
                 if d < nearest_distance {
                     nearest = next;
                     nearest_distance = d;
@@ -415,7 +501,10 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
             neighbours.retain(|&next| visited.insert(next));
             self.prefetch_rows(neighbours);
             for &next in neighbours.iter() {
-                let d = self.distance_between(query, self.row(next));
+                let Some(next_row) = self.row(next) else {
+                    continue;
+                };
+                let d = self.distance_between(query, next_row);
                 let worst = results.peek().map_or(f32::INFINITY, |f| f.0);
                 if results.len() < ef || d < worst {
                     candidates.push(Nearest(d, next));
@@ -449,15 +538,18 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
                 continue;
             }
             // Full: choose again among its links and the new node. The lock stays held while
-            // the distances are computed, so that no concurrent link is lost.
-            let neighbour_row = self.row(neighbour);
+            // the distances are computed, so that no concurrent link is lost. Links to rows
+            // cleared since the graph was extended from are dropped here.
+            let Some(neighbour_row) = self.row(neighbour) else {
+                continue;
+            };
             self.prefetch_rows(list);
             scratch.ranked.clear();
             scratch.ranked.push((d, node));
-            scratch.ranked.extend(
-                list.iter()
-                    .map(|&n| (self.distance_between(neighbour_row, self.row(n)), n)),
-            );
+            scratch.ranked.extend(list.iter().filter_map(|&n| {
+                let row = self.row(n)?;
+                Some((self.distance_between(neighbour_row, row), n))
+            }));
             scratch
                 .ranked
                 .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -481,10 +573,14 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
             if kept.len() >= m {
                 break;
             }
-            let candidate_row = self.row(candidate);
-            let diverse = kept
-                .iter()
-                .all(|&(_, k)| self.distance_between(candidate_row, self.row(k)) >= d);
+            // Candidates are scored nodes: their rows are present.
+            let Some(candidate_row) = self.row(candidate) else {
+                continue;
+            };
+            let diverse = kept.iter().all(|&(_, k)| {
+                self.row(k)
+                    .is_none_or(|k_row| self.distance_between(candidate_row, k_row) >= d)
+            });
             if diverse {
                 kept.push((d, candidate));
             }

@@ -219,6 +219,17 @@ impl HnswGraph {
         }
     }
 
+    /// Whether `node` is on `layer` (every node of the graph is on layer 0).
+    pub fn in_layer(&self, layer: usize, node: u32) -> bool {
+        match layer {
+            0 => (node as usize) < self.len(),
+            l => self
+                .upper
+                .get(l - 1)
+                .is_some_and(|u| u.nodes.binary_search(&node).is_ok()),
+        }
+    }
+
     /// Number of nodes on `layer`.
     pub fn layer_len(&self, layer: usize) -> usize {
         match layer {

@@ -551,6 +551,126 @@ fn native_build_of_one_point_and_of_absent_rows() {
     assert_eq!(index.graph().neighbours(0, 0), &[2]);
 }
 
+/// The first `len` rows of `store` (absent ones stay absent).
+fn prefix(store: &VectorStore, len: usize) -> VectorStore {
+    let mut head = VectorStore::new(store.dim());
+    for o in 0..len as u32 {
+        head.push(store.vector(o).as_deref());
+    }
+    head
+}
+
+#[test]
+fn extending_a_graph_with_later_rows_matches_a_full_build() {
+    let distance = Distance::Euclid;
+    let data = dataset(distance);
+    let base = HnswIndex::build_with(
+        &NativeBuilder,
+        &prefix(&data.store, POINTS / 2),
+        distance,
+        &config(16, 100),
+    )
+    .unwrap();
+    let two_threads = HnswConfig {
+        max_indexing_threads: 2,
+        ..config(16, 100)
+    };
+    let extended = base.extend(&data.store, &two_threads).unwrap();
+    assert_well_formed(extended.graph(), &data.store, 16);
+    // The first half keeps its layers and entry point.
+    assert!(extended.graph().entry_point().is_some());
+    for node in 0..(POINTS / 2) as u32 {
+        for layer in 1..=base.graph().max_layer() {
+            assert_eq!(
+                base.graph().in_layer(layer, node),
+                extended.graph().in_layer(layer, node)
+            );
+        }
+    }
+    let r = recall_of(&data, &extended, distance, Some(32), &|_| true);
+    assert!(r >= 0.95, "recall {r}");
+    let full = recall(distance, Some(32), &|_| true);
+    assert!(r >= full - 0.02, "extended {r}, full build {full}");
+}
+
+#[test]
+fn extending_skips_rows_cleared_since_the_base_was_built() {
+    let distance = Distance::Cosine;
+    let data = dataset(distance);
+    let half = POINTS / 2;
+    let base = HnswIndex::build_with(
+        &NativeBuilder,
+        &prefix(&data.store, half),
+        distance,
+        &config(8, 40),
+    )
+    .unwrap();
+    let entry = base.graph().entry_point().unwrap();
+    // A fifth of the first half deleted or overwritten since (the entry point kept).
+    let mut store = data.store.clone();
+    let cleared: Vec<u32> = (0..half as u32)
+        .filter(|&o| o % 5 == 1 && o != entry)
+        .collect();
+    for &o in &cleared {
+        store.clear(o);
+    }
+    let extended = base.extend(&store, &config(8, 40)).unwrap();
+    let graph = extended.graph();
+    assert_eq!(graph.len(), POINTS);
+    for node in 0..POINTS as u32 {
+        for layer in 0..=graph.max_layer() {
+            let links = graph.neighbours(layer, node);
+            assert!(links.len() <= if layer == 0 { 16 } else { 8 });
+            if node as usize >= half {
+                assert!(
+                    links.iter().all(|l| store.contains(*l)),
+                    "node {node} layer {layer} links to a cleared row: {links:?}"
+                );
+            }
+        }
+        if node as usize >= half {
+            assert!(!graph.neighbours(0, node).is_empty(), "{node} unlinked");
+        }
+    }
+    let cleared_data = Dataset {
+        store,
+        queries: data.queries.clone(),
+    };
+    let r = recall_of(&cleared_data, &extended, distance, Some(32), &|_| true);
+    assert!(r >= 0.9, "recall {r}");
+
+    // The entry point cleared too: built again from scratch, without the cleared rows.
+    let mut store = cleared_data.store;
+    store.clear(entry);
+    let rebuilt = base.extend(&store, &config(8, 40)).unwrap();
+    assert_well_formed(rebuilt.graph(), &store, 8);
+}
+
+#[test]
+fn extending_an_empty_graph_or_by_nothing() {
+    let store = small_store(&[&[1.0, 0.0], &[0.0, 1.0], &[1.0, 1.0]]);
+    let empty = HnswIndex::build_with(
+        &NativeBuilder,
+        &VectorStore::new(2),
+        Distance::Dot,
+        &config(16, 100),
+    )
+    .unwrap();
+    let extended = empty.extend(&store, &config(16, 100)).unwrap();
+    assert_well_formed(extended.graph(), &store, 16);
+    let same = extended.extend(&store, &config(16, 100)).unwrap();
+    for node in 0..3 {
+        assert_eq!(
+            same.graph().neighbours(0, node),
+            extended.graph().neighbours(0, node)
+        );
+    }
+    // A base longer than the store (never the engine's case) is not extended but rebuilt.
+    let shorter = small_store(&[&[1.0, 0.0], &[0.0, 1.0]]);
+    let rebuilt = extended.extend(&shorter, &config(16, 100)).unwrap();
+    assert_eq!(rebuilt.len(), 2);
+}
+
 #[test]
 fn native_build_of_an_empty_store_or_m_zero_has_no_links() {
     let store = VectorStore::new(2);
