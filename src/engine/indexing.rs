@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::engine::collection::Collection;
 use crate::engine::graph_persistence::{BuiltRows, GraphOrigin};
-use crate::index::hnsw::HnswIndex;
+use crate::index::hnsw::{Extended, HnswIndex};
 use crate::index::multi::MultiStore;
 use crate::index::multi_graph;
 use crate::index::quantized::{Method, QuantizedStore};
@@ -106,33 +106,38 @@ impl Snapshot {
         method: Option<Method>,
         persistent: bool,
     ) -> crate::error::Result<Built> {
-        let origin = |rows: &dyn BuiltRows| match base {
-            Some((index, origin)) => {
-                GraphOrigin::of_extension(origin, rows, index.len(), persistent)
-            }
-            None => GraphOrigin::of_build(rows, distance, hnsw, persistent),
+        let extend = |extended: Extended<HnswIndex>, rows: &dyn BuiltRows| {
+            let origin = match (base, extended.from_base) {
+                (Some((index, origin)), true) => {
+                    GraphOrigin::of_extension(origin, rows, index.len(), persistent)
+                }
+                _ => GraphOrigin::of_build(rows, distance, hnsw, persistent),
+            };
+            (extended.graph, origin, extended.from_base)
         };
-        let (index, origin, codes) = match self {
+        let (index, origin, extended, codes) = match self {
             Snapshot::Dense(store) => {
-                let index = match base {
+                let made = match base {
                     Some((base, _)) => base.extend(store, hnsw)?,
-                    None => HnswIndex::build(store, distance, hnsw)?,
+                    None => Extended::from_scratch(HnswIndex::build(store, distance, hnsw)?),
                 };
-                (index, origin(store), codes_for(store, distance, method))
+                let (index, origin, extended) = extend(made, store);
+                (index, origin, extended, codes_for(store, distance, method))
             }
             Snapshot::Multi(store) => {
-                let index = match base {
+                let made = match base {
                     Some((base, _)) => multi_graph::extend(store, base, hnsw)?,
-                    None => multi_graph::build(store, distance, hnsw)?,
+                    None => Extended::from_scratch(multi_graph::build(store, distance, hnsw)?),
                 };
-                (index, origin(store), None)
+                let (index, origin, extended) = extend(made, store);
+                (index, origin, extended, None)
             }
         };
         Ok(Built {
             index,
             origin,
             codes,
-            extended: base.is_some(),
+            extended,
         })
     }
 }
@@ -239,20 +244,16 @@ impl Collection {
                     let tombstones =
                         dead > config.optimizer_config.deleted_threshold * built as f64;
                     // Points written since join the graph, unless it was built for other
-                    // parameters than the vector has now, or its entry point was deleted (then
-                    // it is built again).
+                    // parameters than the vector has now (then it is built again; so it is
+                    // when its entry point was deleted, which the extension finds out).
                     let current =
                         GraphOrigin::header_for(params.distance, params.size as usize, &hnsw);
-                    let entry_live = index
-                        .graph()
-                        .entry_point()
-                        .is_some_and(|e| state.points.has_vector(e, name));
                     match &slot.origin {
                         _ if tombstones => Work::Build,
                         _ if rows.saturating_sub(index.len()) < extend_after(index.len()) => {
                             Work::Nothing
                         }
-                        Some(origin) if origin.header == current && entry_live => {
+                        Some(origin) if origin.header == current => {
                             Work::Extend(index.clone(), origin.clone())
                         }
                         _ => Work::Build,

@@ -1,5 +1,6 @@
 //! The element types a dense vector store keeps — `f32`, `f16` and `u8`, for the `datatype`s
-//! float32, float16 and uint8 — how a client's `f32` values become them, and each type's kernels.
+//! float32, float16 and uint8 — how a client's `f32` values become them, each type's kernels,
+//! and [`Elements`], the buffer of one type that dense and multivector stores keep rows in.
 //!
 //! Values are converted once, when written ([`round_to`]): float16 values are rounded to the
 //! nearest `f16` (ties to even), after Cosine normalisation in `f32`; uint8 values are truncated
@@ -22,6 +23,7 @@ use simsimd::SpatialSimilarity;
 
 pub use half::f16;
 
+use crate::index::huge_pages;
 use crate::model::vectors::Datatype;
 
 /// The largest finite `f16` magnitude.
@@ -33,9 +35,6 @@ pub const F16_MAX: f32 = 65504.0;
 pub trait Element: Copy + Send + Sync + std::fmt::Debug + 'static {
     /// The datatype this element stores.
     const DATATYPE: Datatype;
-    /// The element an absent row is filled with.
-    const ZERO: Self;
-
     /// The element for a value that [`round_to`] accepted (exact for such values).
     fn from_f32(x: f32) -> Self;
     fn to_f32(self) -> f32;
@@ -43,6 +42,11 @@ pub trait Element: Copy + Send + Sync + std::fmt::Debug + 'static {
     /// A query in this element type: borrowed for `f32`, converted otherwise.
     fn query(query: &[f32]) -> Cow<'_, [Self]> {
         Cow::Owned(query.iter().map(|&x| Self::from_f32(x)).collect())
+    }
+
+    /// Stored elements as `f32`s: borrowed for `f32`, converted otherwise.
+    fn widen(row: &[Self]) -> Cow<'_, [f32]> {
+        Cow::Owned(row.iter().map(|&x| x.to_f32()).collect())
     }
 
     fn dot(a: &[Self], b: &[Self]) -> f32;
@@ -55,7 +59,6 @@ pub trait Element: Copy + Send + Sync + std::fmt::Debug + 'static {
 
 impl Element for f32 {
     const DATATYPE: Datatype = Datatype::Float32;
-    const ZERO: f32 = 0.0;
 
     #[inline]
     fn from_f32(x: f32) -> f32 {
@@ -69,6 +72,10 @@ impl Element for f32 {
 
     fn query(query: &[f32]) -> Cow<'_, [f32]> {
         Cow::Borrowed(query)
+    }
+
+    fn widen(row: &[f32]) -> Cow<'_, [f32]> {
+        Cow::Borrowed(row)
     }
 
     #[inline]
@@ -99,7 +106,6 @@ impl Element for f32 {
 
 impl Element for f16 {
     const DATATYPE: Datatype = Datatype::Float16;
-    const ZERO: f16 = f16::ZERO;
 
     /// Rounds to nearest, ties to even.
     #[inline]
@@ -156,7 +162,6 @@ fn widened(a: &[f16], b: &[f16], kernel: fn(&[f32], &[f32]) -> f32) -> f32 {
 
 impl Element for u8 {
     const DATATYPE: Datatype = Datatype::Uint8;
-    const ZERO: u8 = 0;
 
     #[inline]
     fn from_f32(x: f32) -> u8 {
@@ -233,6 +238,69 @@ fn l1_lanes<T: Copy>(a: &[T], b: &[T], to_f32: impl Fn(T) -> f32) -> f32 {
         }
     }
     lanes.iter().sum::<f32>() + tail
+}
+
+/// Elements of one datatype laid end to end: the buffer behind a dense store's rows and a
+/// multivector store's arena. It is advised onto transparent huge pages each time it grows
+/// ([`huge_pages::advise`]), before the new capacity is written.
+#[derive(Clone, Debug)]
+pub enum Elements {
+    F32(Vec<f32>),
+    F16(Vec<f16>),
+    U8(Vec<u8>),
+}
+
+impl Elements {
+    pub fn new(datatype: Datatype) -> Self {
+        match datatype {
+            Datatype::Float32 => Elements::F32(Vec::new()),
+            Datatype::Float16 => Elements::F16(Vec::new()),
+            Datatype::Uint8 => Elements::U8(Vec::new()),
+        }
+    }
+
+    pub fn datatype(&self) -> Datatype {
+        match self {
+            Elements::F32(_) => Datatype::Float32,
+            Elements::F16(_) => Datatype::Float16,
+            Elements::U8(_) => Datatype::Uint8,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Elements::F32(d) => d.len(),
+            Elements::F16(d) => d.len(),
+            Elements::U8(d) => d.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes the elements take.
+    pub fn memory_bytes(&self) -> usize {
+        self.len() * size_of(self.datatype())
+    }
+
+    /// Appends `values`, each already rounded to the datatype ([`round_to`]), so that
+    /// converting it is exact.
+    pub fn extend(&mut self, values: impl Iterator<Item = f32>) {
+        fn grow<T: Element>(data: &mut Vec<T>, values: impl Iterator<Item = f32>) {
+            let capacity = data.capacity();
+            data.extend(values.map(T::from_f32));
+            if data.capacity() != capacity {
+                huge_pages::advise(data);
+            }
+        }
+        match self {
+            Elements::F32(d) => grow(d, values),
+            Elements::F16(d) => grow(d, values),
+            Elements::U8(d) => grow(d, values),
+        }
+    }
 }
 
 /// Rounds `values` in place to what `datatype` stores (float16: to the nearest `f16`; uint8:

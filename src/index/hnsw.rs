@@ -45,7 +45,7 @@ pub use build::{
     BuildParams, GraphBuilder, GraphDistance, HnswRs, HnswRsBuilder, MAX_M, MIN_EF_CONSTRUCT,
     build_hnsw_rs, export, validate,
 };
-pub use construct::{BuildSpace, DenseSpace, NativeBuilder};
+pub use construct::{BuildSpace, DenseSpace, Extended, NativeBuilder};
 pub use graph::{HnswGraph, NodeLinks};
 pub use graph_file::{
     GRAPH_FORMAT_VERSION, GraphFile, GraphFileHeader, SavedRow, encode as encode_graph_file,
@@ -94,13 +94,14 @@ impl HnswIndex {
     }
 
     /// A graph over every present row of `store`, made by inserting the rows past `self`
-    /// (offsets `self.len()..`) into a copy of `self`'s links ([`NativeBuilder::extend_space`]);
-    /// `self` must have been built over the same store (its first `self.len()` offsets) with the
-    /// same `m`. Off the async runtime, like a build.
-    pub fn extend(&self, store: &VectorStore, config: &HnswConfig) -> Result<Self> {
+    /// (offsets `self.len()..`) into a copy of `self`'s links ([`NativeBuilder::extend_space`],
+    /// which says when it had to build from scratch instead); `self` must have been built over
+    /// the same store (its first `self.len()` offsets) with the same `m`. Off the async
+    /// runtime, like a build.
+    pub fn extend(&self, store: &VectorStore, config: &HnswConfig) -> Result<Extended<Self>> {
         let params = BuildParams::from_config(config)?;
-        let graph = NativeBuilder.extend(store, self.distance, &params, &self.graph)?;
-        Ok(Self::from_graph(graph, self.distance, config.ef_construct))
+        let extended = NativeBuilder.extend(store, self.distance, &params, &self.graph)?;
+        Ok(extended.map(|graph| Self::from_graph(graph, self.distance, config.ef_construct)))
     }
 
     /// Wraps a graph already in our layout (built elsewhere, or loaded from disk).

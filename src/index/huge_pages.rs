@@ -5,8 +5,9 @@
 //! its cache misses. Linux backs a range with 2 MiB pages when the range is advised
 //! (`MADV_HUGEPAGE`) and the system's THP mode is `always` or `madvise` (the usual default);
 //! elsewhere [`advise`] does nothing. Pages are only backed as huge when they are first written,
-//! so stores (dense rows, multivector arenas) advise their buffer each time it grows, before
-//! the rest of the new capacity is written; a graph's layer 0 is advised when it is allocated.
+//! so the element buffer of dense rows and multivector arenas
+//! ([`crate::index::element::Elements`]) advises itself each time it grows, before the rest of
+//! the new capacity is written; a graph's layer 0 is advised when it is allocated.
 
 /// Advises the kernel to back the allocated capacity of `buffer` with huge pages (a hint: it
 /// changes no data and nothing fails if it is not taken). Only the whole 2 MiB pages inside the

@@ -21,25 +21,17 @@
 use std::borrow::Cow;
 
 use crate::index::distance::{L1, NegatedCosine, NegatedDot, SquaredEuclid, WalkKernel};
-use crate::index::element::{Element, f16};
-use crate::index::huge_pages;
+use crate::index::element::{Element, Elements, f16};
 use crate::model::vectors::{Datatype, Distance};
 
 /// All multivectors of one name, indexed by offset.
 #[derive(Clone, Debug)]
 pub struct MultiStore {
     dim: usize,
-    data: Arena,
+    /// The sub-vectors of every row, end to end, in the vector's datatype.
+    data: Elements,
     /// `(start, sub-vector count)` in the arena per offset; `None` when absent.
     rows: Vec<Option<(usize, usize)>>,
-}
-
-/// The sub-vectors of every row, end to end, in the vector's datatype.
-#[derive(Clone, Debug)]
-enum Arena {
-    F32(Vec<f32>),
-    F16(Vec<f16>),
-    U8(Vec<u8>),
 }
 
 /// The rows of a [`MultiStore`] in their element type: a cheap, copyable view.
@@ -103,14 +95,9 @@ impl MultiStore {
 
     /// A store whose sub-vectors hold `datatype` elements.
     pub fn with_datatype(dim: usize, datatype: Datatype) -> Self {
-        let data = match datatype {
-            Datatype::Float32 => Arena::F32(Vec::new()),
-            Datatype::Float16 => Arena::F16(Vec::new()),
-            Datatype::Uint8 => Arena::U8(Vec::new()),
-        };
         MultiStore {
             dim,
-            data,
+            data: Elements::new(datatype),
             rows: Vec::new(),
         }
     }
@@ -120,11 +107,7 @@ impl MultiStore {
     }
 
     pub fn datatype(&self) -> Datatype {
-        match self.data {
-            Arena::F32(_) => Datatype::Float32,
-            Arena::F16(_) => Datatype::Float16,
-            Arena::U8(_) => Datatype::Uint8,
-        }
+        self.data.datatype()
     }
 
     /// Number of offsets (rows), present or not.
@@ -139,46 +122,25 @@ impl MultiStore {
     /// Appends a row for the next offset: the sub-vectors, each of `dim` components already
     /// rounded to the store's datatype ([`crate::index::element::round_to`]).
     pub fn push(&mut self, vectors: Option<&[Vec<f32>]>) {
-        fn extend<T: Element>(data: &mut Vec<T>, vectors: &[Vec<f32>]) -> usize {
-            let (start, capacity) = (data.len(), data.capacity());
-            for v in vectors {
-                data.extend(v.iter().map(|&x| T::from_f32(x)));
-            }
-            if data.capacity() != capacity {
-                huge_pages::advise(data);
-            }
-            start
-        }
         let Some(m) = vectors else {
             self.rows.push(None);
             return;
         };
         debug_assert!(m.iter().all(|v| v.len() == self.dim));
-        let start = match &mut self.data {
-            Arena::F32(d) => extend(d, m),
-            Arena::F16(d) => extend(d, m),
-            Arena::U8(d) => extend(d, m),
-        };
+        let start = self.data.len();
+        self.data.extend(m.iter().flatten().copied());
         self.rows.push(Some((start, m.len())));
     }
 
     /// Elements held, every sub-vector of every row ever pushed (what the indexing threshold
     /// weighs, at four bytes each as for float32 vectors).
     pub fn floats(&self) -> usize {
-        match &self.data {
-            Arena::F32(d) => d.len(),
-            Arena::F16(d) => d.len(),
-            Arena::U8(d) => d.len(),
-        }
+        self.data.len()
     }
 
     /// Bytes the arena takes in memory (every row ever pushed).
     pub fn memory_bytes(&self) -> usize {
-        match &self.data {
-            Arena::F32(d) => std::mem::size_of_val(d.as_slice()),
-            Arena::F16(d) => std::mem::size_of_val(d.as_slice()),
-            Arena::U8(d) => d.len(),
-        }
+        self.data.memory_bytes()
     }
 
     /// Marks the row at `offset` absent.
@@ -198,9 +160,9 @@ impl MultiStore {
     pub fn rows(&self) -> TypedMultiRows<'_> {
         let (dim, rows) = (self.dim, self.rows.as_slice());
         match &self.data {
-            Arena::F32(data) => TypedMultiRows::F32(MultiRows { dim, data, rows }),
-            Arena::F16(data) => TypedMultiRows::F16(MultiRows { dim, data, rows }),
-            Arena::U8(data) => TypedMultiRows::U8(MultiRows { dim, data, rows }),
+            Elements::F32(data) => TypedMultiRows::F32(MultiRows { dim, data, rows }),
+            Elements::F16(data) => TypedMultiRows::F16(MultiRows { dim, data, rows }),
+            Elements::U8(data) => TypedMultiRows::U8(MultiRows { dim, data, rows }),
         }
     }
 
@@ -218,13 +180,10 @@ impl MultiStore {
     /// The sub-vectors at `offset`, end to end, as `f32`s (borrowed from an `f32` store), if
     /// the point has them.
     pub fn vector(&self, offset: u32) -> Option<Cow<'_, [f32]>> {
-        fn widen<T: Element>(row: &[T]) -> Cow<'_, [f32]> {
-            Cow::Owned(row.iter().map(|&x| x.to_f32()).collect())
-        }
         match self.rows() {
-            TypedMultiRows::F32(rows) => rows.get(offset).map(Cow::Borrowed),
-            TypedMultiRows::F16(rows) => rows.get(offset).map(widen),
-            TypedMultiRows::U8(rows) => rows.get(offset).map(widen),
+            TypedMultiRows::F32(rows) => rows.get(offset).map(f32::widen),
+            TypedMultiRows::F16(rows) => rows.get(offset).map(f16::widen),
+            TypedMultiRows::U8(rows) => rows.get(offset).map(u8::widen),
         }
     }
 

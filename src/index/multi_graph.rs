@@ -21,7 +21,9 @@ use std::marker::PhantomData;
 use crate::error::Result;
 use crate::index::distance::{L1, NegatedCosine, NegatedDot, SquaredEuclid, WalkKernel};
 use crate::index::element::Element;
-use crate::index::hnsw::{BuildParams, BuildSpace, HnswIndex, NativeBuilder, RowScorer, prefetch};
+use crate::index::hnsw::{
+    BuildParams, BuildSpace, Extended, HnswIndex, NativeBuilder, RowScorer, prefetch,
+};
 use crate::index::multi::{MultiRows, MultiStore, MultiVisitor, TypedMultiRows, max_sim};
 use crate::model::collection::HnswConfig;
 use crate::model::vectors::Distance;
@@ -108,9 +110,14 @@ pub fn build(store: &MultiStore, distance: Distance, config: &HnswConfig) -> Res
 }
 
 /// A graph over every present multivector of `store`: those past `base` (offsets
-/// `base.len()..`) inserted into a copy of its links ([`NativeBuilder::extend_space`]). `base`
-/// must have been built over the same store with the same `m`.
-pub fn extend(store: &MultiStore, base: &HnswIndex, config: &HnswConfig) -> Result<HnswIndex> {
+/// `base.len()..`) inserted into a copy of its links ([`NativeBuilder::extend_space`], which
+/// says when it had to build from scratch instead). `base` must have been built over the same
+/// store with the same `m`.
+pub fn extend(
+    store: &MultiStore,
+    base: &HnswIndex,
+    config: &HnswConfig,
+) -> Result<Extended<HnswIndex>> {
     let params = BuildParams::from_config(config)?;
     let (builder, distance, graph) = (NativeBuilder, base.distance(), base.graph());
     let extended = match store.rows() {
@@ -124,11 +131,7 @@ pub fn extend(store: &MultiStore, base: &HnswIndex, config: &HnswConfig) -> Resu
             builder.extend_space(&MultiSpace { rows, distance }, &params, graph)
         }
     }?;
-    Ok(HnswIndex::from_graph(
-        extended,
-        distance,
-        config.ef_construct,
-    ))
+    Ok(extended.map(|graph| HnswIndex::from_graph(graph, distance, config.ef_construct)))
 }
 
 /// Walks `index` (built over `store`) for `query` (sub-vectors end to end, preprocessed and

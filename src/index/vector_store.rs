@@ -13,23 +13,15 @@
 use std::borrow::Cow;
 
 use crate::index::distance;
-use crate::index::element::{Element, f16};
-use crate::index::huge_pages;
+use crate::index::element::{Element, Elements, f16};
 use crate::model::vectors::{Datatype, Distance};
 
 /// All vectors of one name, indexed by offset.
 #[derive(Clone, Debug)]
 pub struct VectorStore {
     dim: usize,
-    data: RowData,
+    data: Elements,
     present: Vec<bool>,
-}
-
-#[derive(Clone, Debug)]
-enum RowData {
-    F32(Vec<f32>),
-    F16(Vec<f16>),
-    U8(Vec<u8>),
 }
 
 /// The rows of a store in their element type: a cheap, copyable view.
@@ -96,14 +88,9 @@ impl VectorStore {
 
     /// A store whose rows hold `datatype` elements.
     pub fn with_datatype(dim: usize, datatype: Datatype) -> Self {
-        let data = match datatype {
-            Datatype::Float32 => RowData::F32(Vec::new()),
-            Datatype::Float16 => RowData::F16(Vec::new()),
-            Datatype::Uint8 => RowData::U8(Vec::new()),
-        };
         VectorStore {
             dim,
-            data,
+            data: Elements::new(datatype),
             present: Vec::new(),
         }
     }
@@ -113,11 +100,7 @@ impl VectorStore {
     }
 
     pub fn datatype(&self) -> Datatype {
-        match self.data {
-            RowData::F32(_) => Datatype::Float32,
-            RowData::F16(_) => Datatype::Float16,
-            RowData::U8(_) => Datatype::Uint8,
-        }
+        self.data.datatype()
     }
 
     /// Number of offsets (rows), present or not.
@@ -131,33 +114,18 @@ impl VectorStore {
 
     /// Bytes the rows take in memory (present or not).
     pub fn memory_bytes(&self) -> usize {
-        match &self.data {
-            RowData::F32(d) => std::mem::size_of_val(d.as_slice()),
-            RowData::F16(d) => std::mem::size_of_val(d.as_slice()),
-            RowData::U8(d) => d.len(),
-        }
+        self.data.memory_bytes()
     }
 
     /// Appends a row for the next offset. `vector` must have `dim` components when given, each
     /// already rounded to the store's datatype ([`crate::index::element::round_to`]).
     pub fn push(&mut self, vector: Option<&[f32]>) {
-        if let Some(v) = vector {
-            debug_assert_eq!(v.len(), self.dim);
-        }
-        fn extend<T: Element>(data: &mut Vec<T>, dim: usize, vector: Option<&[f32]>) {
-            let capacity = data.capacity();
-            match vector {
-                Some(v) => data.extend(v.iter().map(|&x| T::from_f32(x))),
-                None => data.resize(data.len() + dim, T::ZERO),
+        match vector {
+            Some(v) => {
+                debug_assert_eq!(v.len(), self.dim);
+                self.data.extend(v.iter().copied());
             }
-            if data.capacity() != capacity {
-                huge_pages::advise(data);
-            }
-        }
-        match &mut self.data {
-            RowData::F32(d) => extend(d, self.dim, vector),
-            RowData::F16(d) => extend(d, self.dim, vector),
-            RowData::U8(d) => extend(d, self.dim, vector),
+            None => self.data.extend(std::iter::repeat_n(0.0, self.dim)),
         }
         self.present.push(vector.is_some());
     }
@@ -179,9 +147,9 @@ impl VectorStore {
     pub fn rows(&self) -> TypedRows<'_> {
         let (dim, present) = (self.dim, self.present.as_slice());
         match &self.data {
-            RowData::F32(data) => TypedRows::F32(Rows { dim, data, present }),
-            RowData::F16(data) => TypedRows::F16(Rows { dim, data, present }),
-            RowData::U8(data) => TypedRows::U8(Rows { dim, data, present }),
+            Elements::F32(data) => TypedRows::F32(Rows { dim, data, present }),
+            Elements::F16(data) => TypedRows::F16(Rows { dim, data, present }),
+            Elements::U8(data) => TypedRows::U8(Rows { dim, data, present }),
         }
     }
 
@@ -197,13 +165,10 @@ impl VectorStore {
 
     /// The vector at `offset` as `f32`s (borrowed from an `f32` store), if the point has one.
     pub fn vector(&self, offset: u32) -> Option<Cow<'_, [f32]>> {
-        fn widen<T: Element>(row: &[T]) -> Cow<'_, [f32]> {
-            Cow::Owned(row.iter().map(|&x| x.to_f32()).collect())
-        }
         match self.rows() {
-            TypedRows::F32(rows) => rows.get(offset).map(Cow::Borrowed),
-            TypedRows::F16(rows) => rows.get(offset).map(widen),
-            TypedRows::U8(rows) => rows.get(offset).map(widen),
+            TypedRows::F32(rows) => rows.get(offset).map(f32::widen),
+            TypedRows::F16(rows) => rows.get(offset).map(f16::widen),
+            TypedRows::U8(rows) => rows.get(offset).map(u8::widen),
         }
     }
 

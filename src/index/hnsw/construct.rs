@@ -129,21 +129,24 @@ impl NativeBuilder {
     /// layers. Rows of `base` cleared since it was built stay in the graph as tombstones: the
     /// insertion neither scores nor links them, and drops them from any list it prunes. When
     /// the entry point of `base` is such a row (or `base` is empty, or covers more offsets than
-    /// the space has), the graph is built from scratch instead.
+    /// the space has), the graph is built from scratch instead, and the result says so.
     pub fn extend_space<S: BuildSpace>(
         &self,
         space: &S,
         params: &BuildParams,
         base: &HnswGraph,
-    ) -> Result<HnswGraph> {
+    ) -> Result<Extended<HnswGraph>> {
         let start = base.len();
         let usable_entry = base.entry_point().and_then(|e| space.row(e));
         if params.m == 0 || start > space.offsets() || usable_entry.is_none() {
-            return self.build_space(space, params);
+            return self.build_space(space, params).map(Extended::from_scratch);
         }
-        let construction = Construction::seeded(space, params, base);
+        let construction = Construction::starting_from(space, params, Some(base));
         construction.insert_all(start, params.effective_threads())?;
-        Ok(construction.into_graph())
+        Ok(Extended {
+            graph: construction.into_graph(),
+            from_base: true,
+        })
     }
 
     /// [`NativeBuilder::extend_space`] over the rows of a dense [`VectorStore`].
@@ -153,11 +156,38 @@ impl NativeBuilder {
         distance: Distance,
         params: &BuildParams,
         base: &HnswGraph,
-    ) -> Result<HnswGraph> {
+    ) -> Result<Extended<HnswGraph>> {
         match store.rows() {
             TypedRows::F32(rows) => self.extend_space(&DenseSpace { rows, distance }, params, base),
             TypedRows::F16(rows) => self.extend_space(&DenseSpace { rows, distance }, params, base),
             TypedRows::U8(rows) => self.extend_space(&DenseSpace { rows, distance }, params, base),
+        }
+    }
+}
+
+/// A graph made by [`NativeBuilder::extend_space`] (or a wrapper of it), and how.
+#[derive(Debug)]
+pub struct Extended<G> {
+    pub graph: G,
+    /// Whether the graph grew from its base; false when the base could not be extended (its
+    /// entry point was cleared, it was empty or longer than the rows) and it was built from
+    /// scratch.
+    pub from_base: bool,
+}
+
+impl<G> Extended<G> {
+    /// A graph built from scratch.
+    pub fn from_scratch(graph: G) -> Self {
+        Extended {
+            graph,
+            from_base: false,
+        }
+    }
+
+    pub fn map<H>(self, f: impl FnOnce(G) -> H) -> Extended<H> {
+        Extended {
+            graph: f(self.graph),
+            from_base: self.from_base,
         }
     }
 }
@@ -242,27 +272,64 @@ impl Scratch {
 
 impl<'a, S: BuildSpace> Construction<'a, S> {
     fn new(space: &'a S, params: &BuildParams) -> Self {
+        Self::starting_from(space, params, None)
+    }
+
+    /// A construction over `space` whose first offsets, when `base` is given, are the nodes of
+    /// `base` (which covers offsets `0..base.len()` of `space`, and whose entry point has a row)
+    /// with their layers and lists; later offsets start unlinked, on layers drawn for them.
+    fn starting_from(space: &'a S, params: &BuildParams, base: Option<&HnswGraph>) -> Self {
         // With m = 1 the layer scale 1/ln(m) is infinite; two links is the least that makes a
         // navigable graph (as for hnsw_rs, see `build_hnsw_rs`).
         let m = params.m.max(2);
         let level_scale = 1.0 / (m as f64).ln();
+        // A node's lists on layers 0..=top, with room for pruning, starting as `seed` gives.
+        fn lists_for<'s>(m: usize, top: usize, seed: impl Fn(usize) -> &'s [u32]) -> Vec<Vec<u32>> {
+            (0..=top)
+                .map(|layer| {
+                    let capacity = if layer == 0 { 2 * m + 1 } else { m + 1 };
+                    let mut list = Vec::with_capacity(capacity);
+                    list.extend_from_slice(seed(layer));
+                    list
+                })
+                .collect()
+        }
+        let offsets = space.offsets();
+        let (mut top_layers, mut links) =
+            (Vec::with_capacity(offsets), Vec::with_capacity(offsets));
+        let start = base.map_or(0, HnswGraph::len);
+        if let Some(base) = base {
+            for node in 0..start as u32 {
+                let top = (1..=base.max_layer())
+                    .rev()
+                    .find(|&layer| base.in_layer(layer, node))
+                    .unwrap_or(0);
+                top_layers.push(top);
+                links.push(Mutex::new(lists_for(m, top, |layer| {
+                    base.neighbours(layer, node)
+                })));
+            }
+        }
         // An absent row is never inserted: it stays on layer 0 without links, so that it can
         // neither raise the graph's top layer nor become its entry point.
-        let top_layers: Vec<usize> = (0..space.offsets() as u32)
-            .map(|o| match space.row(o) {
+        for o in start as u32..offsets as u32 {
+            let top = match space.row(o) {
                 Some(_) => top_layer(o, level_scale),
                 None => 0,
-            })
-            .collect();
-        let links = top_layers
-            .iter()
-            .map(|&top| {
-                let mut lists = Vec::with_capacity(top + 1);
-                lists.push(Vec::with_capacity(2 * m + 1));
-                lists.extend((0..top).map(|_| Vec::with_capacity(m + 1)));
-                Mutex::new(lists)
-            })
-            .collect();
+            };
+            top_layers.push(top);
+            links.push(Mutex::new(lists_for(m, top, |_| &[])));
+        }
+        let entry = match base.and_then(HnswGraph::entry_point) {
+            Some(node) => EntryPoint {
+                node: Some(node),
+                layer: top_layers[node as usize],
+            },
+            None => EntryPoint {
+                node: None,
+                layer: 0,
+            },
+        };
         Construction {
             space,
             m,
@@ -270,42 +337,8 @@ impl<'a, S: BuildSpace> Construction<'a, S> {
             ef_construct: params.ef_construct.max(1),
             top_layers,
             links,
-            entry: Mutex::new(EntryPoint {
-                node: None,
-                layer: 0,
-            }),
+            entry: Mutex::new(entry),
         }
-    }
-
-    /// A construction that starts from the links of `base` (which covers offsets
-    /// `0..base.len()` of `space`, and whose entry point has a row): every node of `base` keeps
-    /// its layers and lists, later offsets start unlinked as in [`Construction::new`].
-    fn seeded(space: &'a S, params: &BuildParams, base: &HnswGraph) -> Self {
-        let mut construction = Construction::new(space, params);
-        let m = construction.m;
-        for node in 0..base.len() as u32 {
-            let top = (1..=base.max_layer())
-                .rev()
-                .find(|&layer| base.in_layer(layer, node))
-                .unwrap_or(0);
-            construction.top_layers[node as usize] = top;
-            let lists = (0..=top)
-                .map(|layer| {
-                    let capacity = if layer == 0 { 2 * m + 1 } else { m + 1 };
-                    let mut list = Vec::with_capacity(capacity);
-                    list.extend_from_slice(base.neighbours(layer, node));
-                    list
-                })
-                .collect();
-            *construction.links[node as usize].get_mut() = lists;
-        }
-        if let Some(entry) = base.entry_point() {
-            *construction.entry.get_mut() = EntryPoint {
-                node: Some(entry),
-                layer: construction.top_layers[entry as usize],
-            };
-        }
-        construction
     }
 
     /// Inserts every present row at offsets `start..`, on `threads` threads (inline on the

@@ -576,6 +576,8 @@ fn extending_a_graph_with_later_rows_matches_a_full_build() {
         ..config(16, 100)
     };
     let extended = base.extend(&data.store, &two_threads).unwrap();
+    assert!(extended.from_base);
+    let extended = extended.graph;
     assert_well_formed(extended.graph(), &data.store, 16);
     // The first half keeps its layers and entry point.
     assert!(extended.graph().entry_point().is_some());
@@ -615,6 +617,8 @@ fn extending_skips_rows_cleared_since_the_base_was_built() {
         store.clear(o);
     }
     let extended = base.extend(&store, &config(8, 40)).unwrap();
+    assert!(extended.from_base);
+    let extended = extended.graph;
     let graph = extended.graph();
     assert_eq!(graph.len(), POINTS);
     for node in 0..POINTS as u32 {
@@ -643,7 +647,11 @@ fn extending_skips_rows_cleared_since_the_base_was_built() {
     let mut store = cleared_data.store;
     store.clear(entry);
     let rebuilt = base.extend(&store, &config(8, 40)).unwrap();
-    assert_well_formed(rebuilt.graph(), &store, 8);
+    assert!(
+        !rebuilt.from_base,
+        "a cleared entry point means a build from scratch"
+    );
+    assert_well_formed(rebuilt.graph.graph(), &store, 8);
 }
 
 #[test]
@@ -657,8 +665,12 @@ fn extending_an_empty_graph_or_by_nothing() {
     )
     .unwrap();
     let extended = empty.extend(&store, &config(16, 100)).unwrap();
+    assert!(!extended.from_base, "an empty base has no entry point");
+    let extended = extended.graph;
     assert_well_formed(extended.graph(), &store, 16);
     let same = extended.extend(&store, &config(16, 100)).unwrap();
+    assert!(same.from_base);
+    let same = same.graph;
     for node in 0..3 {
         assert_eq!(
             same.graph().neighbours(0, node),
@@ -668,7 +680,8 @@ fn extending_an_empty_graph_or_by_nothing() {
     // A base longer than the store (never the engine's case) is not extended but rebuilt.
     let shorter = small_store(&[&[1.0, 0.0], &[0.0, 1.0]]);
     let rebuilt = extended.extend(&shorter, &config(16, 100)).unwrap();
-    assert_eq!(rebuilt.len(), 2);
+    assert!(!rebuilt.from_base);
+    assert_eq!(rebuilt.graph.len(), 2);
 }
 
 #[test]
