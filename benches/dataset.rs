@@ -1,5 +1,6 @@
-//! Issue 5's benchmark dataset, shared by `benches/hnsw.rs` and `benches/load.rs` (each includes
-//! this file with `#[path]`), so that both measure the very same points, queries and truth.
+//! Issue 5's benchmark dataset, shared by `benches/hnsw.rs`, `benches/quantization.rs` and
+//! `benches/load.rs` (each includes this file with `#[path]`), so that all measure the very same
+//! points, queries and truth; and the timed set-up the graph benches share (truth, graph build).
 //!
 //! Seeded: 100 Gaussian centres in 128 dimensions; each point is a centre plus a 32-dimensional
 //! standard normal latent times a fixed random 32×128 basis / √32, times 3, plus isotropic noise
@@ -10,7 +11,10 @@
 #![allow(dead_code)]
 
 use quiver::index::distance::preprocess;
+use std::time::Instant;
+
 use quiver::index::exact::ExactScan;
+use quiver::index::hnsw::{BuildParams, GraphBuilder, HnswIndex, NativeBuilder};
 use quiver::index::vector_store::VectorStore;
 use quiver::index::{SearchRequest, VectorIndex};
 use quiver::model::PointId;
@@ -87,17 +91,73 @@ pub fn exact_top(
     top: usize,
     accept: &dyn Fn(u32) -> bool,
 ) -> Vec<u32> {
-    let request = SearchRequest {
+    ExactScan { store }
+        .search(&request(query, top, accept))
+        .iter()
+        .map(|s| s.offset)
+        .collect()
+}
+
+/// A Cosine search for the best `top` among the rows `accept` admits, ties broken by offset.
+pub fn request<'a>(
+    query: &'a [f32],
+    top: usize,
+    accept: &'a dyn Fn(u32) -> bool,
+) -> SearchRequest<'a> {
+    SearchRequest {
         query,
         distance: Distance::Cosine,
         top,
         accept,
         score_threshold: None,
         tie_key: &|o| PointId::Num(o as u64),
-    };
-    ExactScan { store }
-        .search(&request)
+    }
+}
+
+/// [`generate`]'s dataset and each query's exact top `top` offsets; prints the sizes and how
+/// long the truth took.
+pub fn generate_with_truth(points: usize, queries: usize, top: usize) -> (Dataset, Vec<Vec<u32>>) {
+    let dataset = generate(points, queries);
+    let started = Instant::now();
+    let truth: Vec<Vec<u32>> = dataset
+        .queries
         .iter()
-        .map(|s| s.offset)
-        .collect()
+        .map(|q| exact_top(&dataset.store, q, top, &|_| true))
+        .collect();
+    println!(
+        "dataset {points} x {DIM}, {queries} queries; exact top-{top} truth in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    (dataset, truth)
+}
+
+/// A count from the environment variable `name`, if it is set to one.
+pub fn env_usize(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// Threads for graph builds: `QUIVER_BENCH_THREADS`, default every core.
+pub fn build_threads() -> usize {
+    env_usize("QUIVER_BENCH_THREADS")
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Builds our own graph (`NativeBuilder`, Cosine) over `store` with `params`; prints how long it
+/// took, its layers and its size, and returns it as an index with the build's seconds.
+pub fn build_native(store: &VectorStore, params: &BuildParams) -> (HnswIndex, f64) {
+    let started = Instant::now();
+    let graph = NativeBuilder
+        .build(store, Distance::Cosine, params)
+        .expect("valid parameters");
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "native build (m {}, ef_construct {}, {} threads): {secs:.2} s; {} layers, {:.1} MiB",
+        params.m,
+        params.ef_construct,
+        params.threads,
+        graph.max_layer() + 1,
+        graph.memory_bytes() as f64 / (1 << 20) as f64
+    );
+    let index = HnswIndex::from_graph(graph, Distance::Cosine, params.ef_construct);
+    (index, secs)
 }

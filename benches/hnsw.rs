@@ -3,7 +3,8 @@
 //! loop (`quiver::index::hnsw::HnswSearch`), `hnsw_rs`'s own `search` on its graph, and the exact
 //! scan.
 //!
-//! The dataset is issue 5's, from `benches/dataset.rs` (shared with `benches/load.rs`): 100
+//! The dataset is issue 5's, from `benches/dataset.rs` (shared with `benches/load.rs`
+//! and `benches/quantization.rs`): 100
 //! seeded Gaussian clusters in 128 dimensions, Cosine; the truth is the exact top 10 by brute
 //! force.
 //!
@@ -32,13 +33,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
+use quiver::index::VectorIndex;
 use quiver::index::exact::ExactScan;
-use quiver::index::hnsw::{
-    BuildParams, GraphBuilder, HnswIndex, HnswRs, HnswSearch, NativeBuilder, build_hnsw_rs, export,
-};
+use quiver::index::hnsw::{BuildParams, HnswIndex, HnswRs, HnswSearch, build_hnsw_rs, export};
 use quiver::index::vector_store::VectorStore;
-use quiver::index::{SearchRequest, VectorIndex};
-use quiver::model::PointId;
 use quiver::model::vectors::Distance;
 use serde_json::{Value, json};
 
@@ -55,17 +53,6 @@ const COMPARE_EFS: [usize; 4] = [32, 64, 128, 256];
 const M: usize = 16;
 const EF_CONSTRUCT: usize = 100;
 const GROUP: &str = "hnsw_search_top10";
-
-fn request<'a>(query: &'a [f32]) -> SearchRequest<'a> {
-    SearchRequest {
-        query,
-        distance: Distance::Cosine,
-        top: TOP,
-        accept: &|_| true,
-        score_threshold: None,
-        tie_key: &|o| PointId::Num(o as u64),
-    }
-}
 
 /// The methods compared, by criterion id and how each answers one query.
 #[derive(Clone, Copy)]
@@ -116,7 +103,7 @@ impl Fixture {
                 store: &self.store,
                 ef: Some(ef),
             }
-            .search(&request(query))
+            .search(&dataset::request(query, TOP, &|_| true))
             .iter()
             .map(|s| s.offset)
             .collect()
@@ -132,7 +119,7 @@ impl Fixture {
                 .map(|n| n.d_id as u32)
                 .collect(),
             Method::Exact => ExactScan { store: &self.store }
-                .search(&request(query))
+                .search(&dataset::request(query, TOP, &|_| true))
                 .iter()
                 .map(|s| s.offset)
                 .collect(),
@@ -170,69 +157,26 @@ impl Fixture {
     }
 }
 
-fn points() -> usize {
-    std::env::var("QUIVER_BENCH_POINTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
-}
-
-/// Build threads for both builders: `QUIVER_BENCH_THREADS`, default every core.
-fn build_threads() -> usize {
-    std::env::var("QUIVER_BENCH_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
 /// Whether hnsw_rs is built too (`QUIVER_BENCH_BUILDERS` lists the builders; default both).
 fn with_hnsw_rs() -> bool {
     std::env::var("QUIVER_BENCH_BUILDERS").map_or(true, |v| v.contains("hnsw_rs"))
 }
 
 fn setup() -> Fixture {
-    let n = points();
-    let dataset::Dataset { store, queries } = dataset::generate(n, QUERIES);
-
-    let started = Instant::now();
-    let truth: Vec<Vec<u32>> = queries
-        .iter()
-        .map(|q| {
-            ExactScan { store: &store }
-                .search(&request(q))
-                .iter()
-                .map(|s| s.offset)
-                .collect()
-        })
-        .collect();
-    let truth_time = started.elapsed();
+    let points = dataset::env_usize("QUIVER_BENCH_POINTS").unwrap_or(100_000);
+    let (dataset::Dataset { store, queries }, truth) =
+        dataset::generate_with_truth(points, QUERIES, TOP);
     if let Ok(path) = std::env::var("QUIVER_BENCH_COMPARE") {
         write_dataset(&path, &store, &queries, &truth).expect("dataset file written");
     }
 
-    println!(
-        "dataset {n} x {DIM}, {QUERIES} queries; exact top-{TOP} truth in {:.1} s",
-        truth_time.as_secs_f64()
-    );
-
-    let threads = build_threads();
+    let threads = dataset::build_threads();
     let params = BuildParams {
         m: M,
         ef_construct: EF_CONSTRUCT,
         threads,
     };
-    let started = Instant::now();
-    let graph = NativeBuilder
-        .build(&store, Distance::Cosine, &params)
-        .expect("valid parameters");
-    let native_secs = started.elapsed().as_secs_f64();
-    println!(
-        "native build (m {M}, ef_construct {EF_CONSTRUCT}, {threads} threads): {native_secs:.2} s; \
-         {} layers, {:.1} MiB",
-        graph.max_layer() + 1,
-        graph.memory_bytes() as f64 / (1 << 20) as f64
-    );
-    let native = HnswIndex::from_graph(graph, Distance::Cosine, EF_CONSTRUCT);
+    let (native, native_secs) = dataset::build_native(&store, &params);
 
     let hnsw_rs = with_hnsw_rs().then(|| {
         let started = Instant::now();

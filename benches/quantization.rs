@@ -32,17 +32,14 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use quiver::index::hnsw::{BuildParams, GraphBuilder, HnswIndex, HnswSearch, NativeBuilder};
+use quiver::index::VectorIndex;
+use quiver::index::hnsw::{BuildParams, HnswIndex, HnswSearch};
 use quiver::index::quantized::{Method, QuantizedSearch, QuantizedStore};
 use quiver::index::vector_store::VectorStore;
-use quiver::index::{SearchRequest, VectorIndex};
-use quiver::model::PointId;
 use quiver::model::vectors::Distance;
 
 #[path = "dataset.rs"]
 mod dataset;
-
-use dataset::DIM;
 
 const TOP: usize = 10;
 const EFS: [usize; 3] = [64, 128, 256];
@@ -120,7 +117,7 @@ impl Params {
     fn from_env() -> Params {
         // `cargo bench` passes `--bench`; `cargo test --benches` does not.
         let smoke = !std::env::args().any(|a| a == "--bench");
-        let points = env_usize("QUIVER_BENCH_POINTS");
+        let points = dataset::env_usize("QUIVER_BENCH_POINTS");
         match smoke {
             false => Params {
                 points: points.unwrap_or(100_000),
@@ -147,17 +144,6 @@ struct Fixture {
     binary: QuantizedStore,
 }
 
-fn request<'a>(query: &'a [f32]) -> SearchRequest<'a> {
-    SearchRequest {
-        query,
-        distance: Distance::Cosine,
-        top: TOP,
-        accept: &|_| true,
-        score_threshold: None,
-        tie_key: &|o| PointId::Num(o as u64),
-    }
-}
-
 impl Fixture {
     fn answer(&self, setting: Setting, ef: usize, query: &[f32]) -> Vec<u32> {
         let quantized = |codes, rescore, oversampling| QuantizedSearch {
@@ -168,22 +154,23 @@ impl Fixture {
             rescore,
             oversampling,
         };
+        let request = dataset::request(query, TOP, &|_| true);
         let found = match setting {
             Setting::Float32 => HnswSearch {
                 index: &self.index,
                 store: &self.store,
                 ef: Some(ef),
             }
-            .search(&request(query)),
+            .search(&request),
             Setting::Int8 {
                 rescore,
                 oversampling,
-            } => quantized(&self.int8, rescore, oversampling).search(&request(query)),
+            } => quantized(&self.int8, rescore, oversampling).search(&request),
             Setting::Int8Quantile99 { oversampling } => {
-                quantized(&self.int8_quantile_99, true, oversampling).search(&request(query))
+                quantized(&self.int8_quantile_99, true, oversampling).search(&request)
             }
             Setting::Binary { oversampling } => {
-                quantized(&self.binary, true, oversampling).search(&request(query))
+                quantized(&self.binary, true, oversampling).search(&request)
             }
         };
         found.iter().map(|s| s.offset).collect()
@@ -207,10 +194,6 @@ impl Fixture {
         }
         (recall, answered as f64 / started.elapsed().as_secs_f64())
     }
-}
-
-fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 /// The process's resident set in bytes, where `/proc` says it.
@@ -242,36 +225,14 @@ fn codes(store: &VectorStore, method: Method, label: &str) -> QuantizedStore {
 const MIB: f64 = (1 << 20) as f64;
 
 fn setup(params: &Params) -> Fixture {
-    let (n, queries) = (params.points, params.queries);
-    let dataset::Dataset { store, queries } = dataset::generate(n, queries);
-    let started = Instant::now();
-    let truth: Vec<Vec<u32>> = queries
-        .iter()
-        .map(|q| dataset::exact_top(&store, q, TOP, &|_| true))
-        .collect();
-    println!(
-        "dataset {n} x {DIM}, {} queries; exact top-{TOP} truth in {:.1} s",
-        queries.len(),
-        started.elapsed().as_secs_f64()
-    );
-
-    let threads = env_usize("QUIVER_BENCH_THREADS")
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (dataset::Dataset { store, queries }, truth) =
+        dataset::generate_with_truth(params.points, params.queries, TOP);
     let build = BuildParams {
         m: M,
         ef_construct: EF_CONSTRUCT,
-        threads,
+        threads: dataset::build_threads(),
     };
-    let started = Instant::now();
-    let graph = NativeBuilder
-        .build(&store, Distance::Cosine, &build)
-        .expect("valid parameters");
-    println!(
-        "graph (m {M}, ef_construct {EF_CONSTRUCT}, {threads} threads): {:.1} s, {:.1} MiB",
-        started.elapsed().as_secs_f64(),
-        graph.memory_bytes() as f64 / MIB
-    );
-    let index = HnswIndex::from_graph(graph, Distance::Cosine, EF_CONSTRUCT);
+    let (index, _) = dataset::build_native(&store, &build);
 
     // The rows the codes stand in for: `dim` f32s per offset (the presence flags aside).
     let float_bytes = store.len() * store.dim() * size_of::<f32>();

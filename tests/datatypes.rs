@@ -8,11 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::process::{call, start};
+use common::process::{call, create_indexed, data_dir, start};
 use common::{TestServer, error_message};
 use half::f16;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 const DIM: usize = 16;
@@ -79,37 +80,43 @@ fn random_vector(rng: &mut StdRng, datatype: &str) -> Vec<f32> {
         .collect()
 }
 
-async fn create(server: &TestServer, name: &str, datatype: &str, distance: &str, extra: Value) {
-    let mut body = json!({"vectors": {"size": DIM, "distance": distance, "datatype": datatype}});
-    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
-        b.extend(e);
-    }
+/// The parameters of a dense vector of `DIM` values of `datatype`.
+fn dense(datatype: &str, distance: &str) -> Value {
+    json!({"size": DIM, "distance": distance, "datatype": datatype})
+}
+
+/// Creates the collection `name` with one unnamed vector of parameters `vectors`.
+async fn create(server: &TestServer, name: &str, vectors: Value) {
     let (status, reply) = server
-        .call("PUT", &format!("/collections/{name}"), Some(body))
+        .call(
+            "PUT",
+            &format!("/collections/{name}"),
+            Some(json!({ "vectors": vectors })),
+        )
         .await;
     assert_eq!(status, 200, "{reply}");
 }
 
-async fn retrieve(server: &TestServer, name: &str, id: u64) -> Vec<f32> {
+/// The stored vector of point `id` of `name`, as `T`: `Vec<f32>` for a dense vector,
+/// `Vec<Vec<f32>>` for a multivector.
+async fn retrieve<T: DeserializeOwned>(server: &TestServer, name: &str, id: u64) -> T {
     let (status, body) = server
         .call("GET", &format!("/collections/{name}/points/{id}"), None)
         .await;
     assert_eq!(status, 200, "{body}");
-    floats(&body["result"]["vector"])
+    vector_of(&body)
 }
 
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("a vector: {v}"))
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
+/// The vector in a `GET .../points/{id}` reply, as `T`.
+fn vector_of<T: DeserializeOwned>(reply: &Value) -> T {
+    serde_json::from_value(reply["result"]["vector"].clone())
+        .unwrap_or_else(|e| panic!("a vector ({e}): {reply}"))
 }
 
 #[tokio::test]
 async fn uint8_vectors_read_back_as_whole_numbers() {
     let server = TestServer::start().await;
-    create(&server, "bytes", "uint8", "Cosine", json!({})).await;
+    create(&server, "bytes", dense("uint8", "Cosine")).await;
     let mut v = vec![0.0f32; DIM];
     v[..4].copy_from_slice(&[1.7, 0.0, 255.0, 3.2]);
     server
@@ -117,7 +124,7 @@ async fn uint8_vectors_read_back_as_whole_numbers() {
         .await;
     // Not normalised, fractions truncated.
     assert_eq!(
-        retrieve(&server, "bytes", 1).await[..4],
+        retrieve::<Vec<f32>>(&server, "bytes", 1).await[..4],
         [1.0, 0.0, 255.0, 3.0]
     );
     // update_vectors converts the same way.
@@ -129,7 +136,10 @@ async fn uint8_vectors_read_back_as_whole_numbers() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(retrieve(&server, "bytes", 1).await, vec![9.0; DIM]);
+    assert_eq!(
+        retrieve::<Vec<f32>>(&server, "bytes", 1).await,
+        vec![9.0; DIM]
+    );
     // Collection info reports the datatype as given.
     let (_, info) = server.call("GET", "/collections/bytes", None).await;
     assert_eq!(
@@ -141,20 +151,20 @@ async fn uint8_vectors_read_back_as_whole_numbers() {
 #[tokio::test]
 async fn float16_vectors_read_back_at_half_precision() {
     let server = TestServer::start().await;
-    create(&server, "halves", "float16", "Euclid", json!({})).await;
-    create(&server, "unit", "float16", "Cosine", json!({})).await;
+    create(&server, "halves", dense("float16", "Euclid")).await;
+    create(&server, "unit", dense("float16", "Cosine")).await;
     let mut v = vec![0.0f32; DIM];
     v[..4].copy_from_slice(&[0.1, 2049.0, -2.71, 65504.0]);
     server
         .upsert("halves", json!([{"id": 1, "vector": v}]))
         .await;
     server.upsert("unit", json!([{"id": 1, "vector": v}])).await;
-    let stored = retrieve(&server, "halves", 1).await;
+    let stored = retrieve::<Vec<f32>>(&server, "halves", 1).await;
     assert_eq!(stored, converted("float16", "Euclid", &v));
     assert_eq!(stored[..2], [0.099975586, 2048.0]);
     // Cosine: normalised in f32 first, then rounded.
     assert_eq!(
-        retrieve(&server, "unit", 1).await,
+        retrieve::<Vec<f32>>(&server, "unit", 1).await,
         converted("float16", "Cosine", &v)
     );
     let (_, info) = server.call("GET", "/collections/halves", None).await;
@@ -171,7 +181,7 @@ async fn exact_scores_come_from_the_converted_values() {
     for datatype in ["uint8", "float16"] {
         for distance in DISTANCES {
             let name = format!("{datatype}_{distance}");
-            create(&server, &name, datatype, distance, json!({})).await;
+            create(&server, &name, dense(datatype, distance)).await;
             let vectors: Vec<Vec<f32>> =
                 (0..40).map(|_| random_vector(&mut rng, datatype)).collect();
             let points: Vec<Value> = vectors
@@ -213,7 +223,7 @@ async fn exact_scores_come_from_the_converted_values() {
 #[tokio::test]
 async fn uint8_cosine_is_the_true_cosine_of_the_bytes() {
     let server = TestServer::start().await;
-    create(&server, "bytes", "uint8", "Cosine", json!({})).await;
+    create(&server, "bytes", dense("uint8", "Cosine")).await;
     let mut a = vec![0.0f32; DIM];
     a[0] = 3.0;
     a[1] = 4.0;
@@ -238,8 +248,8 @@ async fn uint8_cosine_is_the_true_cosine_of_the_bytes() {
 #[tokio::test]
 async fn out_of_range_values_are_rejected_and_change_nothing() {
     let server = TestServer::start().await;
-    create(&server, "bytes", "uint8", "Dot", json!({})).await;
-    create(&server, "halves", "float16", "Dot", json!({})).await;
+    create(&server, "bytes", dense("uint8", "Dot")).await;
+    create(&server, "halves", dense("float16", "Dot")).await;
     let ones = vec![1.0f32; DIM];
     server
         .upsert("bytes", json!([{"id": 1, "vector": ones}]))
@@ -276,7 +286,11 @@ async fn out_of_range_values_are_rejected_and_change_nothing() {
             )
             .await;
         assert_eq!(status, 400, "{name} {bad}: update_vectors");
-        assert_eq!(retrieve(&server, name, 1).await, ones, "{name}: unchanged");
+        assert_eq!(
+            retrieve::<Vec<f32>>(&server, name, 1).await,
+            ones,
+            "{name}: unchanged"
+        );
         let (status, _) = server
             .call("GET", &format!("/collections/{name}/points/2"), None)
             .await;
@@ -295,14 +309,9 @@ async fn graph_recall(
     distance: &str,
 ) -> f64 {
     const N: u64 = 2000;
-    create(
-        server,
-        name,
-        datatype,
-        distance,
-        json!({"optimizers_config": {"indexing_threshold": 1}}),
-    )
-    .await;
+    server
+        .create_indexed(name, dense(datatype, distance), json!({}))
+        .await;
     let mut rng = StdRng::seed_from_u64(11);
     let points: Vec<Value> = (0..N)
         .map(|id| json!({"id": id, "vector": converted(data, "Dot", &random_vector(&mut rng, data))}))
@@ -410,8 +419,7 @@ async fn multivectors_convert_their_values_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compact_vectors_survive_restart() {
-    let dir = std::env::temp_dir().join(format!("quiver-datatypes-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = data_dir("datatypes");
     let first = start(&dir).await;
     let mut rng = StdRng::seed_from_u64(5);
     let mut written = Vec::new();
@@ -420,7 +428,7 @@ async fn compact_vectors_survive_restart() {
             &first.base,
             "PUT",
             &format!("/collections/{datatype}"),
-            json!({"vectors": {"size": DIM, "distance": "Dot", "datatype": datatype}}),
+            json!({"vectors": dense(datatype, "Dot")}),
         )
         .await;
         let vectors: Vec<Vec<f32>> = (0..5).map(|_| random_vector(&mut rng, datatype)).collect();
@@ -450,7 +458,7 @@ async fn compact_vectors_survive_restart() {
             )
             .await;
             assert_eq!(
-                floats(&body["result"]["vector"]),
+                vector_of::<Vec<f32>>(&body),
                 converted(datatype, "Dot", v),
                 "{datatype} point {id}"
             );
@@ -515,7 +523,7 @@ async fn grpc_writes_convert_and_check_values() {
             _ => converted("float16", "Dot", &v),
         };
         // The same stored values over REST.
-        assert_eq!(retrieve(&server, name, 1).await, expected);
+        assert_eq!(retrieve::<Vec<f32>>(&server, name, 1).await, expected);
         assert_eq!(got.result.len(), 1);
         v[0] = 1e6;
         let err = client
@@ -529,7 +537,7 @@ async fn grpc_writes_convert_and_check_values() {
             .await
             .expect_err("out of range");
         assert!(err.to_string().contains("does not fit datatype"), "{err}");
-        assert_eq!(retrieve(&server, name, 1).await, expected);
+        assert_eq!(retrieve::<Vec<f32>>(&server, name, 1).await, expected);
     }
     let (_, info) = server.call("GET", "/collections/bytes", None).await;
     assert_eq!(
@@ -545,25 +553,12 @@ async fn grpc_writes_convert_and_check_values() {
 
 const MULTI_DIM: usize = 8;
 
-/// Creates the multivector collection `name`; `extra` is merged into the body.
-async fn create_multi(
-    server: &TestServer,
-    name: &str,
-    datatype: &str,
-    distance: &str,
-    extra: Value,
-) {
-    let mut body = json!({"vectors": {
+/// The parameters of a `max_sim` multivector of `MULTI_DIM`-value sub-vectors of `datatype`.
+fn multi(datatype: &str, distance: &str) -> Value {
+    json!({
         "size": MULTI_DIM, "distance": distance, "datatype": datatype,
         "multivector_config": {"comparator": "max_sim"}
-    }});
-    if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
-        b.extend(e);
-    }
-    let (status, reply) = server
-        .call("PUT", &format!("/collections/{name}"), Some(body))
-        .await;
-    assert_eq!(status, 200, "{reply}");
+    })
 }
 
 /// One to three seeded sub-vectors in `datatype`'s range, clustered around `centres` so that
@@ -617,19 +612,6 @@ fn expected_max_sim(datatype: &str, distance: &str, query: &[Vec<f32>], row: &[V
     reported(distance, sum)
 }
 
-async fn retrieve_multi(server: &TestServer, name: &str, id: u64) -> Vec<Vec<f32>> {
-    let (status, body) = server
-        .call("GET", &format!("/collections/{name}/points/{id}"), None)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["result"]["vector"]
-        .as_array()
-        .unwrap_or_else(|| panic!("a multivector: {body}"))
-        .iter()
-        .map(floats)
-        .collect()
-}
-
 /// `(id, score)` of the best `limit` for `query`, exactly or through the graph.
 async fn query_multi(
     server: &TestServer,
@@ -661,7 +643,7 @@ async fn compact_multivectors_read_back_as_stored_and_score_from_those_values() 
     for datatype in ["float16", "uint8"] {
         for distance in DISTANCES {
             let name = format!("m_{datatype}_{distance}");
-            create_multi(&server, &name, datatype, distance, json!({})).await;
+            create(&server, &name, multi(datatype, distance)).await;
             let mut rng = StdRng::seed_from_u64(5);
             let centres = multi_centres(&mut rng, datatype);
             let written: Vec<Vec<Vec<f32>>> = (0..40)
@@ -676,7 +658,7 @@ async fn compact_multivectors_read_back_as_stored_and_score_from_those_values() 
                 .map(|m| stored_multi(datatype, distance, m))
                 .collect();
             for id in [0u64, 17, 39] {
-                let read = retrieve_multi(&server, &name, id).await;
+                let read: Vec<Vec<f32>> = retrieve(&server, &name, id).await;
                 assert_eq!(read, stored[id as usize], "{name}: point {id}");
             }
             for _ in 0..5 {
@@ -699,8 +681,8 @@ async fn compact_multivectors_read_back_as_stored_and_score_from_those_values() 
 #[tokio::test]
 async fn out_of_range_multivectors_are_rejected_and_change_nothing() {
     let server = TestServer::start().await;
-    create_multi(&server, "m_bytes", "uint8", "Dot", json!({})).await;
-    create_multi(&server, "m_halves", "float16", "Dot", json!({})).await;
+    create(&server, "m_bytes", multi("uint8", "Dot")).await;
+    create(&server, "m_halves", multi("float16", "Dot")).await;
     let ones = vec![vec![1.0f32; MULTI_DIM]; 2];
     for name in ["m_bytes", "m_halves"] {
         server
@@ -737,7 +719,7 @@ async fn out_of_range_multivectors_are_rejected_and_change_nothing() {
             .await;
         assert_eq!(status, 400, "{name} {bad}: update_vectors");
         assert_eq!(
-            retrieve_multi(&server, name, 1).await,
+            retrieve::<Vec<Vec<f32>>>(&server, name, 1).await,
             ones,
             "{name}: unchanged"
         );
@@ -767,15 +749,13 @@ async fn compact_multivector_graphs_find_the_exact_neighbours() {
         ("uint8", "Euclid"),
     ] {
         let name = format!("mg_{datatype}_{distance}");
-        create_multi(
-            &server,
-            &name,
-            datatype,
-            distance,
-            json!({"optimizers_config": {"indexing_threshold": 1},
-                   "hnsw_config": {"m": 16, "ef_construct": 100}}),
-        )
-        .await;
+        server
+            .create_indexed(
+                &name,
+                multi(datatype, distance),
+                json!({"hnsw_config": {"m": 16, "ef_construct": 100}}),
+            )
+            .await;
         let mut rng = StdRng::seed_from_u64(23);
         let centres = multi_centres(&mut rng, datatype);
         let points: Vec<Value> = (0..N)
@@ -807,22 +787,13 @@ async fn compact_multivector_graphs_are_saved_and_reused_after_a_restart() {
     // The saved graph names its rows by fingerprints of the stored values widened to f32: a
     // restart must find them equal to the reloaded points' and take the graph back.
     const N: u64 = 600;
-    let dir = std::env::temp_dir().join(format!("quiver-multi-datatypes-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = data_dir("multi-datatypes");
     let first = start(&dir).await;
     let mut rng = StdRng::seed_from_u64(31);
     let mut queries = Vec::new();
     for datatype in ["uint8", "float16"] {
         let name = format!("saved_{datatype}");
-        call(
-            &first.base,
-            "PUT",
-            &format!("/collections/{name}"),
-            json!({"vectors": {"size": MULTI_DIM, "distance": "Cosine", "datatype": datatype,
-                               "multivector_config": {"comparator": "max_sim"}},
-                   "optimizers_config": {"indexing_threshold": 1}}),
-        )
-        .await;
+        create_indexed(&first.base, &name, multi(datatype, "Cosine"), json!({})).await;
         let centres = multi_centres(&mut rng, datatype);
         let points: Vec<Value> = (0..N)
             .map(|id| json!({"id": id, "vector": seeded_multivector(&mut rng, datatype, &centres)}))

@@ -3,17 +3,14 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::process::{call, free_port, start};
+use common::process::{call, command, data_dir, free_port, start};
 use serde_json::json;
 
 #[tokio::test]
 async fn acknowledged_writes_survive_sigkill() {
-    let dir = std::env::temp_dir().join(format!("quiver-durability-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = data_dir("durability");
 
-    let mut server = start(&dir).await;
+    let server = start(&dir).await;
     let base = server.base.clone();
     call(
         &base,
@@ -90,10 +87,9 @@ async fn acknowledged_writes_survive_sigkill() {
     .await["result"]
         .clone();
 
-    server.child.kill().expect("SIGKILL");
-    server.child.wait().unwrap();
+    server.kill();
 
-    let mut restarted = start(&dir).await;
+    let restarted = start(&dir).await;
     let base = restarted.base.clone();
     let after = call(
         &base,
@@ -122,17 +118,15 @@ async fn acknowledged_writes_survive_sigkill() {
         json!([{"alias_name": "current", "collection_name": "docs"}])
     );
 
-    restarted.child.kill().unwrap();
-    restarted.child.wait().unwrap();
+    restarted.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn payload_indexes_survive_restart_and_die_with_their_collection() {
-    let dir = std::env::temp_dir().join(format!("quiver-index-registry-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = data_dir("index-registry");
 
-    let mut server = start(&dir).await;
+    let server = start(&dir).await;
     let base = server.base.clone();
     call(
         &base,
@@ -183,10 +177,9 @@ async fn payload_indexes_survive_restart_and_die_with_their_collection() {
         })
     );
 
-    server.child.kill().expect("SIGKILL");
-    server.child.wait().unwrap();
+    server.kill();
 
-    let mut restarted = start(&dir).await;
+    let restarted = start(&dir).await;
     let base = restarted.base.clone();
     let after =
         call(&base, "GET", "/collections/shop", json!({})).await["result"]["payload_schema"]
@@ -216,17 +209,15 @@ async fn payload_indexes_survive_restart_and_die_with_their_collection() {
     let fresh = call(&base, "GET", "/collections/shop", json!({})).await;
     assert_eq!(fresh["result"]["payload_schema"], json!({}));
 
-    restarted.child.kill().unwrap();
-    restarted.child.wait().unwrap();
+    restarted.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn named_vectors_created_and_deleted_survive_sigkill() {
-    let dir = std::env::temp_dir().join(format!("quiver-vector-names-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = data_dir("vector-names");
 
-    let mut server = start(&dir).await;
+    let server = start(&dir).await;
     let base = server.base.clone();
     call(
         &base,
@@ -264,10 +255,9 @@ async fn named_vectors_created_and_deleted_survive_sigkill() {
     )
     .await;
 
-    server.child.kill().expect("SIGKILL");
-    server.child.wait().unwrap();
+    server.kill();
 
-    let mut restarted = start(&dir).await;
+    let restarted = start(&dir).await;
     let base = restarted.base.clone();
     let info = call(&base, "GET", "/collections/docs", json!({})).await;
     assert_eq!(
@@ -287,9 +277,8 @@ async fn named_vectors_created_and_deleted_survive_sigkill() {
         json!({"dense": {"size": 2, "distance": "Dot"}}),
     )
     .await;
-    restarted.child.kill().unwrap();
-    restarted.child.wait().unwrap();
-    let mut again = start(&dir).await;
+    restarted.kill();
+    let again = start(&dir).await;
     let point = call(
         &again.base.clone(),
         "GET",
@@ -301,17 +290,15 @@ async fn named_vectors_created_and_deleted_survive_sigkill() {
         point["result"]["vector"],
         json!({"a": [1.0, 0.0], "b": [1.0, 2.0, 3.0]})
     );
-    again.child.kill().unwrap();
-    again.child.wait().unwrap();
+    again.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn sparse_and_multivectors_survive_sigkill() {
-    let dir = std::env::temp_dir().join(format!("quiver-vector-kinds-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = data_dir("vector-kinds");
 
-    let mut server = start(&dir).await;
+    let server = start(&dir).await;
     let base = server.base.clone();
     call(
         &base,
@@ -358,10 +345,9 @@ async fn sparse_and_multivectors_survive_sigkill() {
     )
     .await;
 
-    server.child.kill().expect("SIGKILL");
-    server.child.wait().unwrap();
+    server.kill();
 
-    let mut restarted = start(&dir).await;
+    let restarted = start(&dir).await;
     let base = restarted.base.clone();
     let info = call(&base, "GET", "/collections/docs", json!({})).await;
     assert_eq!(
@@ -393,23 +379,18 @@ async fn sparse_and_multivectors_survive_sigkill() {
     assert_eq!(hits[0]["id"], 1);
     let idf = ((1.0f64 - 1.0 + 0.5) / (1.0 + 0.5) + 1.0).ln() * 1.5;
     assert!((hits[0]["score"].as_f64().unwrap() - idf).abs() < 1e-5);
-    restarted.child.kill().unwrap();
-    restarted.child.wait().unwrap();
+    restarted.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn unreadable_storage_stops_startup_without_touching_it() {
-    let dir = std::env::temp_dir().join(format!("quiver-unreadable-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = data_dir("unreadable");
     std::fs::create_dir_all(&dir).unwrap();
     // A file where the database directory must be: the server cannot use it.
     let blocker = dir.join("sled");
     std::fs::write(&blocker, b"not a database").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
-        .env("QDRANT__SERVICE__HTTP_PORT", free_port().to_string())
-        .env("QDRANT__STORAGE__STORAGE_PATH", &dir)
+    let output = command(&dir, free_port())
         .output()
         .expect("the quiver binary runs");
     assert!(!output.status.success());

@@ -9,7 +9,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::process::{self, Running, call, collection_info, graph_builds, start};
+use common::process::{
+    self, Running, call, collection_info, create_indexed, data_dir, graph_builds, start,
+};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -19,12 +21,6 @@ const DIM: usize = 8;
 const N: u64 = 1500;
 const COLLECTION: &str = "docs";
 
-fn data_dir(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("quiver-graphs-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 fn random_vector(rng: &mut StdRng) -> Vec<f32> {
     (0..DIM).map(|_| rng.gen_range(-1.0..1.0)).collect()
 }
@@ -32,15 +28,11 @@ fn random_vector(rng: &mut StdRng) -> Vec<f32> {
 /// A Euclid collection past its indexing threshold (1 kB = 32 vectors), points 0..N written in a
 /// shuffled order so that offsets are not id order.
 async fn create_indexed_collection(base: &str) {
-    call(
+    create_indexed(
         base,
-        "PUT",
-        &format!("/collections/{COLLECTION}"),
-        json!({
-            "vectors": {"size": DIM, "distance": "Euclid"},
-            "optimizers_config": {"indexing_threshold": 1},
-            "hnsw_config": {"m": 16, "ef_construct": 64}
-        }),
+        COLLECTION,
+        json!({"size": DIM, "distance": "Euclid"}),
+        json!({"hnsw_config": {"m": 16, "ef_construct": 64}}),
     )
     .await;
     let mut rng = StdRng::seed_from_u64(7);
@@ -162,7 +154,7 @@ async fn built_server(dir: &Path) -> Running {
 
 #[tokio::test]
 async fn a_graph_saved_on_graceful_shutdown_is_reused_after_restart() {
-    let dir = data_dir("reuse");
+    let dir = data_dir("graphs-reuse");
     let server = built_server(&dir).await;
     let (before, recall) = graph_results_and_recall(&server.base).await;
     assert!(recall >= 0.95, "recall {recall}");
@@ -185,7 +177,7 @@ async fn a_graph_saved_on_graceful_shutdown_is_reused_after_restart() {
 
 #[tokio::test]
 async fn a_damaged_missing_or_foreign_graph_file_is_rebuilt() {
-    let dir = data_dir("rebuild");
+    let dir = data_dir("graphs-rebuild");
     let server = built_server(&dir).await;
     let (before, _) = graph_results_and_recall(&server.base).await;
     server.stop();
@@ -232,7 +224,7 @@ async fn a_damaged_missing_or_foreign_graph_file_is_rebuilt() {
 
 #[tokio::test]
 async fn points_changed_after_the_save_are_served_correctly_after_sigkill() {
-    let dir = data_dir("stale");
+    let dir = data_dir("graphs-stale");
     let server = built_server(&dir).await;
     let base = server.base.clone();
     let path = |p: &str| format!("/collections/{COLLECTION}{p}?wait=true");
@@ -305,7 +297,7 @@ async fn points_changed_after_the_save_are_served_correctly_after_sigkill() {
 
 #[tokio::test]
 async fn deleting_past_deleted_threshold_rebuilds_the_graph() {
-    let dir = data_dir("tombstones");
+    let dir = data_dir("graphs-tombstones");
     let server = built_server(&dir).await;
     let base = server.base.clone();
     // 30 % of the indexed points, over the default deleted_threshold of 0.2.
@@ -326,20 +318,17 @@ async fn deleting_past_deleted_threshold_rebuilds_the_graph() {
 
 #[tokio::test]
 async fn graphs_of_two_named_vectors_are_reused_together() {
-    let dir = data_dir("named");
+    let dir = data_dir("graphs-named");
     let server = start(&dir).await;
     let base = server.base.clone();
-    call(
+    create_indexed(
         &base,
-        "PUT",
-        &format!("/collections/{COLLECTION}"),
+        COLLECTION,
         json!({
-            "vectors": {
-                "a": {"size": DIM, "distance": "Dot"},
-                "b": {"size": DIM, "distance": "Euclid"}
-            },
-            "optimizers_config": {"indexing_threshold": 1}
+            "a": {"size": DIM, "distance": "Dot"},
+            "b": {"size": DIM, "distance": "Euclid"}
         }),
+        json!({}),
     )
     .await;
     // Every point has `a`, only even ids have `b`.
@@ -397,21 +386,17 @@ async fn graphs_of_two_named_vectors_are_reused_together() {
 /// save (whose rows become tombstones in every store).
 #[tokio::test]
 async fn a_graph_is_reused_beside_multivectors_and_sparse_vectors() {
-    let dir = data_dir("kinds");
+    let dir = data_dir("graphs-kinds");
     let server = start(&dir).await;
     let base = server.base.clone();
-    call(
+    create_indexed(
         &base,
-        "PUT",
-        &format!("/collections/{COLLECTION}"),
+        COLLECTION,
         json!({
-            "vectors": {
-                "dense": {"size": DIM, "distance": "Euclid"},
-                "multi": {"size": 4, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}
-            },
-            "sparse_vectors": {"text": {"modifier": "idf"}},
-            "optimizers_config": {"indexing_threshold": 1}
+            "dense": {"size": DIM, "distance": "Euclid"},
+            "multi": {"size": 4, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}
         }),
+        json!({"sparse_vectors": {"text": {"modifier": "idf"}}}),
     )
     .await;
     let mut rng = StdRng::seed_from_u64(5);
@@ -497,7 +482,7 @@ async fn a_graph_is_reused_beside_multivectors_and_sparse_vectors() {
 
 #[tokio::test]
 async fn a_graph_extended_with_later_points_is_saved_and_reused() {
-    let dir = data_dir("extended");
+    let dir = data_dir("graphs-extended");
     let server = built_server(&dir).await;
     let base = server.base.clone();
     // 20 points overwritten and 300 new: inserted into the graph, not built again.

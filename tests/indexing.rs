@@ -29,18 +29,13 @@ async fn search(server: &TestServer, vector: &[f32], exact: bool) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn info_and_results_stay_true_while_a_graph_builds() {
     let server = TestServer::start().await;
-    let (status, body) = server
-        .call(
-            "PUT",
-            "/collections/c",
-            Some(json!({
-                "vectors": {"size": DIM, "distance": "Euclid"},
-                "optimizers_config": {"indexing_threshold": 1},
-                "hnsw_config": {"m": 16, "ef_construct": 100}
-            })),
+    server
+        .create_indexed(
+            "c",
+            json!({"size": DIM, "distance": "Euclid"}),
+            json!({"hnsw_config": {"m": 16, "ef_construct": 100}}),
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     let mut rng = StdRng::seed_from_u64(21);
     let points: Vec<Value> = (0..N)
         .map(|id| json!({"id": id, "vector": random_vector(&mut rng)}))
@@ -138,18 +133,13 @@ async fn graph_builds(server: &TestServer) -> u64 {
 async fn points_written_after_the_build_join_the_graph_without_a_rebuild() {
     const FIRST: u64 = 2_000;
     let server = TestServer::start().await;
-    let (status, body) = server
-        .call(
-            "PUT",
-            "/collections/c",
-            Some(json!({
-                "vectors": {"size": DIM, "distance": "Euclid"},
-                "optimizers_config": {"indexing_threshold": 1},
-                "hnsw_config": {"m": 16, "ef_construct": 100, "max_indexing_threads": 1}
-            })),
+    server
+        .create_indexed(
+            "c",
+            json!({"size": DIM, "distance": "Euclid"}),
+            json!({"hnsw_config": {"m": 16, "ef_construct": 100, "max_indexing_threads": 1}}),
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     let mut rng = StdRng::seed_from_u64(5);
     let points: Vec<Value> = (0..FIRST)
         .map(|id| json!({"id": id, "vector": random_vector(&mut rng)}))

@@ -6,9 +6,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::process::{self, call, collection_info, graph_builds, start};
+use common::process::{
+    call, collection_info, create_indexed, data_dir, graph_builds, start, wait_indexed,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -16,12 +16,6 @@ use serde_json::{Value, json};
 const DIM: usize = 16;
 const N: u64 = 2000;
 const COLLECTION: &str = "late";
-
-fn data_dir(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("quiver-multi-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 /// One to three sub-vectors, clustered a little so that neighbours mean something.
 fn multivector(rng: &mut StdRng, centres: &[Vec<f32>]) -> Vec<Vec<f32>> {
@@ -40,18 +34,6 @@ fn centres(rng: &mut StdRng) -> Vec<Vec<f32>> {
     (0..20)
         .map(|_| (0..DIM).map(|_| rng.gen_range(-1.0..1.0)).collect())
         .collect()
-}
-
-async fn info(base: &str) -> Value {
-    collection_info(base, COLLECTION).await
-}
-
-async fn builds(base: &str) -> u64 {
-    graph_builds(base, COLLECTION).await
-}
-
-async fn wait_indexed(base: &str, indexed: u64) {
-    process::wait_indexed(base, COLLECTION, indexed).await
 }
 
 /// `(id, score)` of the best 10 for `query`, through the graph or exactly, under `filter`.
@@ -96,22 +78,18 @@ async fn recall(base: &str, queries: &[Vec<Vec<f32>>], filter: Value) -> f64 {
 
 #[tokio::test]
 async fn multivectors_are_searched_through_a_max_sim_graph() {
-    let dir = data_dir("graph");
+    let dir = data_dir("multi-graph");
     let server = start(&dir).await;
     let base = server.base.clone();
-    call(
+    create_indexed(
         &base,
-        "PUT",
-        &format!("/collections/{COLLECTION}"),
+        COLLECTION,
         json!({
-            "vectors": {
-                "size": DIM,
-                "distance": "Dot",
-                "multivector_config": {"comparator": "max_sim"}
-            },
-            "optimizers_config": {"indexing_threshold": 1},
-            "hnsw_config": {"m": 16, "ef_construct": 100}
+            "size": DIM,
+            "distance": "Dot",
+            "multivector_config": {"comparator": "max_sim"}
         }),
+        json!({"hnsw_config": {"m": 16, "ef_construct": 100}}),
     )
     .await;
     let mut rng = StdRng::seed_from_u64(42);
@@ -132,9 +110,9 @@ async fn multivectors_are_searched_through_a_max_sim_graph() {
         json!({ "points": points }),
     )
     .await;
-    wait_indexed(&base, N).await;
+    wait_indexed(&base, COLLECTION, N).await;
     assert_eq!(
-        builds(&base).await,
+        graph_builds(&base, COLLECTION).await,
         1,
         "one graph built for the multivector"
     );
@@ -181,9 +159,13 @@ async fn multivectors_are_searched_through_a_max_sim_graph() {
     server.stop();
     let restarted = start(&dir).await;
     let base = restarted.base.clone();
-    let info = info(&base).await;
+    let info = collection_info(&base, COLLECTION).await;
     assert_eq!(info["status"], "green", "{info}");
-    assert_eq!(builds(&base).await, 0, "the saved graph was reused");
+    assert_eq!(
+        graph_builds(&base, COLLECTION).await,
+        0,
+        "the saved graph was reused"
+    );
     assert_eq!(query(&base, &queries[2], false, Value::Null).await, before);
     restarted.stop();
     let _ = std::fs::remove_dir_all(&dir);

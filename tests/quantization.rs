@@ -16,19 +16,16 @@ fn random_vector(rng: &mut StdRng) -> Vec<f32> {
     (0..DIM).map(|_| rng.gen_range(-1.0..1.0)).collect()
 }
 
+/// Creates `name` (`distance`, `quantization`, indexed from the first point), writes `N` seeded
+/// points and waits until they are all in the graph.
 async fn create(server: &TestServer, name: &str, distance: &str, quantization: Value) {
-    let (status, body) = server
-        .call(
-            "PUT",
-            &format!("/collections/{name}"),
-            Some(json!({
-                "vectors": {"size": DIM, "distance": distance},
-                "optimizers_config": {"indexing_threshold": 1},
-                "quantization_config": quantization
-            })),
+    server
+        .create_indexed(
+            name,
+            json!({"size": DIM, "distance": distance}),
+            json!({ "quantization_config": quantization }),
         )
         .await;
-    assert_eq!(status, 200, "{body}");
     let mut rng = StdRng::seed_from_u64(8);
     let points: Vec<Value> = (0..N)
         .map(|id| json!({"id": id, "vector": random_vector(&mut rng)}))
@@ -165,14 +162,7 @@ async fn binary_codes_with_oversampling_and_config_changes() {
 #[tokio::test]
 async fn oversampling_below_one_is_rejected() {
     let server = TestServer::start().await;
-    let (status, body) = server
-        .call(
-            "PUT",
-            "/collections/c",
-            Some(json!({"vectors": {"size": 2, "distance": "Dot"}})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    server.create_collection("c", 2, "Dot").await;
     for path in [
         "/collections/c/points/search",
         "/collections/c/points/query",

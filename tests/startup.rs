@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, process};
 use quiver::{Server, Settings};
 
 #[tokio::test]
@@ -66,16 +66,9 @@ fn bad_setting_stops_the_binary_with_a_message_naming_the_key() {
 #[test]
 fn startup_prints_where_it_listens_and_where_data_lives() {
     use std::io::{BufRead, BufReader};
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap();
-    let dir = std::env::temp_dir().join(format!("quiver-banner-{}", std::process::id()));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
-        .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
-        .env("QDRANT__SERVICE__GRPC_PORT", "0")
-        .env("QDRANT__STORAGE__STORAGE_PATH", &dir)
+    let port = process::free_port();
+    let dir = process::data_dir("banner");
+    let mut child = process::command(&dir, port)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -78,6 +78,15 @@ impl TestServer {
         assert_eq!(status, 200, "create collection: {body}");
     }
 
+    /// Creates a collection from [`indexed_collection`]`(vectors, config)`.
+    pub async fn create_indexed(&self, name: &str, vectors: Value, config: Value) {
+        let body = indexed_collection(vectors, config);
+        let (status, reply) = self
+            .call("PUT", &format!("/collections/{name}"), Some(body))
+            .await;
+        assert_eq!(status, 200, "create collection: {reply}");
+    }
+
     /// Points the alias `alias` at `collection`.
     pub async fn create_alias(&self, collection: &str, alias: &str) {
         let action = json!({"create_alias": {"collection_name": collection, "alias_name": alias}});
@@ -156,6 +165,17 @@ impl TestServer {
         assert_eq!(status, 200, "scroll: {body}");
         body["result"]["points"].clone()
     }
+}
+
+/// The body that creates a collection with `vectors` whose graphs are built from the first point
+/// on (`indexing_threshold: 1`), with `config`'s fields (`hnsw_config`, `quantization_config`,
+/// `sparse_vectors`, …) added.
+pub fn indexed_collection(vectors: Value, config: Value) -> Value {
+    let mut body = json!({"vectors": vectors, "optimizers_config": {"indexing_threshold": 1}});
+    if let (Value::Object(body), Value::Object(config)) = (&mut body, config) {
+        body.extend(config);
+    }
+    body
 }
 
 /// The error message of an error envelope.

@@ -1,12 +1,21 @@
 //! The server binary as a child process on a storage directory: start it, call it, stop it
 //! gracefully (SIGTERM) or kill it (SIGKILL), start it again on the same data.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// An empty data directory for one test: `quiver-{label}-{pid}` under the temp dir, anything
+/// left there by an earlier run removed.
+pub fn data_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("quiver-{label}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -42,6 +51,18 @@ impl Running {
     }
 }
 
+/// The server binary with its data in `storage`, REST on `127.0.0.1:port` and gRPC on any free
+/// port (so that it can never clash with the REST port).
+pub fn command(storage: &Path, port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quiver"));
+    command
+        .env("QDRANT__SERVICE__HOST", "127.0.0.1")
+        .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
+        .env("QDRANT__SERVICE__GRPC_PORT", "0")
+        .env("QDRANT__STORAGE__STORAGE_PATH", storage);
+    command
+}
+
 /// Starts the binary with its data in `storage` and waits until `/readyz` answers. A child that
 /// exits before it is ready (say, its free port was taken by another test in between) is started
 /// again on another port; its stderr is kept in a file beside the data for the failure message.
@@ -49,12 +70,7 @@ pub async fn start(storage: &Path) -> Running {
     let log = storage.with_extension("stderr.log");
     for _attempt in 0..3 {
         let port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quiver"))
-            .env("QDRANT__SERVICE__HOST", "127.0.0.1")
-            .env("QDRANT__SERVICE__HTTP_PORT", port.to_string())
-            // gRPC is not used here: any free port, so it can never clash with the REST port.
-            .env("QDRANT__SERVICE__GRPC_PORT", "0")
-            .env("QDRANT__STORAGE__STORAGE_PATH", storage)
+        let mut child = command(storage, port)
             .env("QDRANT__LOG_LEVEL", "warn")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("a log file"))
@@ -100,6 +116,12 @@ pub async fn call(base: &str, method: &str, path: &str, body: Value) -> Value {
         .expect("answered");
     assert!(resp.status().is_success(), "{path}: {}", resp.status());
     resp.json().await.expect("json")
+}
+
+/// Creates `collection` from [`super::indexed_collection`]`(vectors, config)`.
+pub async fn create_indexed(base: &str, collection: &str, vectors: Value, config: Value) {
+    let body = super::indexed_collection(vectors, config);
+    call(base, "PUT", &format!("/collections/{collection}"), body).await;
 }
 
 /// The `result` of `GET /collections/{collection}`.
