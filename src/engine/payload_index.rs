@@ -11,18 +11,21 @@
 //! when the point table is compacted or stale entries outnumber the points.
 //! [`State::filter_candidates`] turns a filter into a superset of the offsets it can accept —
 //! the filter's cardinality estimate, the points to score when that is small, and the points
-//! that count, scroll, facets and updates by filter look at. [`State::view`] is how every filter
+//! that count, scroll, facets and updates by filter look at. When the indexes answer the whole
+//! filter (one `match` on a lookup index, or one `has_id`) the set is exact, and
+//! [`State::admits`] decides a point from it without reading its payload, except for offsets
+//! indexed again since the last build (payloads changed in place), whose old values may linger. [`State::view`] is how every filter
 //! evaluation sees a point: with the collection's text indexes, which decide what text matches
 //! mean.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
 use crate::engine::collection::{Collection, State};
 use crate::engine::points::{OffsetView, PointTable};
 use crate::error::Result;
-use crate::index::filter::PointView;
+use crate::index::filter::{self, PointView};
 use crate::index::payload::FieldIndex;
 use crate::index::text::TextAnalyzer;
 use crate::model::filter::{Condition, FieldCondition, Filter};
@@ -89,6 +92,55 @@ pub(crate) struct PayloadIndexes {
     fields: BTreeMap<String, FieldIndex>,
     /// Entries added since the last build (some of them stale).
     added: usize,
+    /// The offsets indexed since the last build, one bit each.
+    indexed: Vec<u64>,
+    /// Offsets indexed again since the last build (payloads changed in place): their old values
+    /// may still be listed, so what the indexes say of them is only a superset.
+    rewritten: HashSet<u32>,
+}
+
+impl PayloadIndexes {
+    /// Notes that `offset` is being indexed (again, if it was before).
+    fn note_indexed(&mut self, offset: u32) {
+        let (word, bit) = (offset as usize / 64, 1u64 << (offset % 64));
+        if word >= self.indexed.len() {
+            self.indexed.resize(word + 1, 0);
+        }
+        if self.indexed[word] & bit != 0 {
+            self.rewritten.insert(offset);
+        }
+        self.indexed[word] |= bit;
+    }
+}
+
+/// What the payload indexes tell of a filter ([`State::filter_candidates`]).
+#[derive(Debug)]
+pub(crate) struct Candidates {
+    /// A superset of the offsets the filter can accept, ascending (dead offsets included).
+    pub offsets: Vec<u32>,
+    /// The same offsets as a bitset when the indexes answer the whole filter (a lone
+    /// `match` on a keyword, uuid, integer or bool index, or a lone `has_id`): then an offset
+    /// outside it cannot match, and one inside matches unless its payload changed in place since
+    /// the indexes were built ([`State::admits`]).
+    exact: Option<Vec<u64>>,
+}
+
+impl Candidates {
+    fn new(offsets: Vec<u32>, exact: bool) -> Self {
+        let exact = exact.then(|| {
+            let words = offsets.last().map_or(0, |&o| o as usize / 64 + 1);
+            let mut bits = vec![0u64; words];
+            for &o in &offsets {
+                bits[o as usize / 64] |= 1 << (o % 64);
+            }
+            bits
+        });
+        Candidates { offsets, exact }
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
 }
 
 impl PayloadIndexes {
@@ -96,7 +148,7 @@ impl PayloadIndexes {
         registry: &crate::model::payload_index::PayloadIndexRegistry,
         points: &PointTable,
     ) -> Self {
-        let mut fields = BTreeMap::new();
+        let mut indexes = PayloadIndexes::default();
         for (key, schema) in registry {
             let Ok(path) = JsonPath::parse(key) else {
                 continue;
@@ -105,9 +157,12 @@ impl PayloadIndexes {
             for (_, offset) in points.iter_from(None) {
                 index.add(offset, points.payload(offset));
             }
-            fields.insert(key.clone(), index);
+            indexes.fields.insert(key.clone(), index);
         }
-        PayloadIndexes { fields, added: 0 }
+        for (_, offset) in points.iter_from(None) {
+            indexes.note_indexed(offset);
+        }
+        indexes
     }
 }
 
@@ -124,16 +179,17 @@ impl State {
     /// they bound it, else all of them. Callers still evaluate the filter on each.
     pub(crate) fn filter_scope(&self, filter: Option<&Filter>) -> Vec<(PointId, u32)> {
         match filter.and_then(|f| self.filter_candidates(f)) {
-            Some(offsets) => self.live_by_id(offsets),
+            Some(candidates) => self.live_by_id(&candidates.offsets),
             None => self.points.iter_from(None).collect(),
         }
     }
 
     /// The live ones of `offsets` with their ids, in id order (stale index entries point at
     /// dead offsets, which are dropped).
-    pub(crate) fn live_by_id(&self, offsets: Vec<u32>) -> Vec<(PointId, u32)> {
+    pub(crate) fn live_by_id(&self, offsets: &[u32]) -> Vec<(PointId, u32)> {
         let mut live: Vec<(PointId, u32)> = offsets
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&o| self.points.is_live(o))
             .map(|o| (self.points.id(o), o))
             .collect();
@@ -164,17 +220,50 @@ impl State {
             for index in self.payload_indexes.fields.values_mut() {
                 index.add(offset, self.points.payload(offset));
             }
+            self.payload_indexes.note_indexed(offset);
             self.payload_indexes.added += 1;
         }
     }
 
     /// A superset of the offsets `filter` can accept, when payload indexes (or `has_id`) bound
     /// it; `None` when only a scan can tell. Offsets may be dead or no longer match: callers
-    /// evaluate the filter on each.
-    pub(crate) fn filter_candidates(&self, filter: &Filter) -> Option<Vec<u32>> {
+    /// decide with [`State::admits`], which skips the payload where the indexes are exact.
+    pub(crate) fn filter_candidates(&self, filter: &Filter) -> Option<Candidates> {
+        let lone = filter.should.is_none()
+            && filter.min_should.is_none()
+            && filter.must_not.is_none()
+            && filter.must.as_ref().is_some_and(|m| m.len() == 1);
+        if lone {
+            let condition = &filter.must.as_ref()?[0];
+            let (offsets, exact) = self.condition_candidates(condition)?;
+            return Some(Candidates::new(offsets, exact));
+        }
+        self.superset(filter)
+            .map(|offsets| Candidates::new(offsets, false))
+    }
+
+    /// Whether the point at `offset` passes `filter`, given what the indexes said of it
+    /// (`known`, from [`State::filter_candidates`]): an exact answer decides without reading
+    /// the payload, except for payloads changed in place since the indexes were built.
+    pub(crate) fn admits(&self, filter: &Filter, known: Option<&Candidates>, offset: u32) -> bool {
+        if let Some(members) = known.and_then(|c| c.exact.as_ref()) {
+            let word = members.get(offset as usize / 64).copied().unwrap_or(0);
+            if word & (1 << (offset % 64)) == 0 {
+                return false;
+            }
+            if !self.payload_indexes.rewritten.contains(&offset) {
+                return true;
+            }
+        }
+        filter::matches(filter, &self.view(offset))
+    }
+
+    /// A superset of the offsets `filter` can accept, from the smallest bounded `must`
+    /// condition, or the union of the `should` conditions when each is bounded.
+    fn superset(&self, filter: &Filter) -> Option<Vec<u32>> {
         let mut best: Option<Vec<u32>> = None;
         for condition in filter.must.iter().flatten() {
-            if let Some(found) = self.condition_candidates(condition)
+            if let Some((found, _)) = self.condition_candidates(condition)
                 && best.as_ref().is_none_or(|b| found.len() < b.len())
             {
                 best = Some(found);
@@ -186,7 +275,7 @@ impl State {
             // At least one must hold: the union bounds the filter when every one is bounded.
             let mut union = Vec::new();
             for condition in should {
-                union.extend(self.condition_candidates(condition)?);
+                union.extend(self.condition_candidates(condition)?.0);
             }
             union.sort_unstable();
             union.dedup();
@@ -195,7 +284,9 @@ impl State {
         best
     }
 
-    fn condition_candidates(&self, condition: &Condition) -> Option<Vec<u32>> {
+    /// The ascending offsets an index (or `has_id`) bounds `condition` to, and whether they are
+    /// exactly the offsets whose values, as last indexed, match it.
+    fn condition_candidates(&self, condition: &Condition) -> Option<(Vec<u32>, bool)> {
         match condition {
             Condition::Field(field) => self.field_candidates(field),
             Condition::HasId(c) => {
@@ -205,19 +296,20 @@ impl State {
                     .filter_map(|id| self.points.offset(id))
                     .collect();
                 offsets.sort_unstable();
-                Some(offsets)
+                offsets.dedup();
+                Some((offsets, true))
             }
-            Condition::Filter(f) => self.filter_candidates(f),
+            Condition::Filter(f) => self.superset(f).map(|offsets| (offsets, false)),
             _ => None,
         }
     }
 
     /// Only a condition with a single `match`, `range` or geo test is answered from an index
-    /// (other tests, and missing values, need the payload).
-    fn field_candidates(&self, field: &FieldCondition) -> Option<Vec<u32>> {
+    /// (other tests, and missing values, need the payload); only a `match` exactly.
+    fn field_candidates(&self, field: &FieldCondition) -> Option<(Vec<u32>, bool)> {
         let index = self.payload_indexes.fields.get(&field.key.to_string())?;
         if let Some(found) = index.geo_matching(field) {
-            return Some(found);
+            return Some((found, false));
         }
         let others = field.geo_bounding_box.is_some()
             || field.geo_radius.is_some()
@@ -229,8 +321,8 @@ impl State {
             return None;
         }
         match (&field.r#match, &field.range) {
-            (Some(m), None) => index.matching(m),
-            (None, Some(r)) => index.in_range(r),
+            (Some(m), None) => Some((index.matching(m)?, index.matches_exactly(m))),
+            (None, Some(r)) => Some((index.in_range(r)?, false)),
             _ => None,
         }
     }

@@ -30,7 +30,7 @@ use crate::index::hnsw::{HnswIndex, HnswSearch};
 use crate::index::multi::MultiStore;
 use crate::index::quantized::QuantizedSearch;
 use crate::index::sparse::SparseSearch;
-use crate::index::{SearchRequest, VectorIndex, distance, element, filter, multi, multi_graph};
+use crate::index::{SearchRequest, VectorIndex, distance, element, multi, multi_graph};
 use crate::model::PointId;
 use crate::model::collection::{CollectionConfig, VectorParams};
 use crate::model::filter::{Condition, Filter};
@@ -360,20 +360,23 @@ impl Run<'_> {
         // A filter or a candidate set may leave few points: the planner in `nearest` counts them,
         // within a superset of what they accept when one is known.
         let restricted = filter.is_some() || candidates.is_some();
-        let superset: Option<Vec<u32>> = match (candidates, filter) {
-            (Some(c), _) => {
-                let mut c: Vec<u32> = c.iter().copied().collect();
-                c.sort_unstable();
-                Some(c)
-            }
+        let indexed = match (candidates, filter) {
             (None, Some(f)) => self.state.filter_candidates(f),
-            (None, None) => None,
+            _ => None,
         };
+        let superset: Option<Vec<u32>> = candidates.map(|c| {
+            let mut c: Vec<u32> = c.iter().copied().collect();
+            c.sort_unstable();
+            c
+        });
+        let superset = superset
+            .as_deref()
+            .or(indexed.as_ref().map(|c| c.offsets.as_slice()));
         let accept = |offset: u32| {
             points.is_live(offset)
                 && candidates.is_none_or(|c| c.contains(&offset))
                 && (excluded.is_empty() || !excluded.contains(&points.id(offset)))
-                && filter.is_none_or(|f| filter::matches(f, &self.state.view(offset)))
+                && filter.is_none_or(|f| self.state.admits(f, indexed.as_ref(), offset))
         };
         let Some(query) = query else {
             return Ok(points
@@ -386,7 +389,7 @@ impl Run<'_> {
         let admission = Admission {
             accept: &accept,
             restricted,
-            superset: superset.as_deref(),
+            superset,
         };
         let using = stage.using.as_str();
         let space = || Space::resolve(params, points, using);
@@ -796,11 +799,16 @@ impl Run<'_> {
 /// Sorts hits by the distance's ranking, ties by point id (as the exact scan ranks them), and
 /// keeps the best `top`.
 fn best_first(hits: &mut Vec<Hit>, distance: Distance, points: &PointTable, top: usize) {
-    hits.sort_by(|a, b| {
+    let order = |a: &Hit, b: &Hit| {
         distance::compare(distance, a.score, b.score)
             .then_with(|| points.id(a.offset).cmp(&points.id(b.offset)))
-    });
-    hits.truncate(top);
+    };
+    // A filter's exact scan may leave thousands of hits for a top 10: select, then sort those.
+    if top < hits.len() {
+        hits.select_nth_unstable_by(top, order);
+        hits.truncate(top);
+    }
+    hits.sort_by(order);
 }
 
 /// Whether a query reads vectors (and so needs `using` to name one).

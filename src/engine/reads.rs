@@ -73,10 +73,10 @@ impl Collection {
             return state.points.len() as u64;
         };
         match state.filter_candidates(f) {
-            Some(offsets) => state
-                .live_by_id(offsets)
+            Some(candidates) => state
+                .live_by_id(&candidates.offsets)
                 .into_iter()
-                .filter(|(_, o)| filter::matches(f, &state.view(*o)))
+                .filter(|(_, o)| state.admits(f, Some(&candidates), *o))
                 .count() as u64,
             None => state
                 .points
@@ -144,12 +144,13 @@ impl Collection {
             .filter
             .as_ref()
             .and_then(|f| state.filter_candidates(f))
-            .filter(|c| c.len() <= points.len() / SCROLL_CANDIDATE_SHARE)
-            .map(|c| state.live_by_id(c));
+            .filter(|c| c.len() <= points.len() / SCROLL_CANDIDATE_SHARE);
         let start = query.offset;
-        let scope: Box<dyn Iterator<Item = (PointId, u32)>> = match candidates {
+        let scope: Box<dyn Iterator<Item = (PointId, u32)>> = match &candidates {
             Some(c) => Box::new(
-                c.into_iter()
+                state
+                    .live_by_id(&c.offsets)
+                    .into_iter()
                     .filter(move |(id, _)| start.is_none_or(|s| *id >= s)),
             ),
             None => Box::new(points.iter_from(start)),
@@ -158,7 +159,7 @@ impl Collection {
             query
                 .filter
                 .as_ref()
-                .is_none_or(|f| filter::matches(f, &state.view(*off)))
+                .is_none_or(|f| state.admits(f, candidates.as_ref(), *off))
         });
         let result: Vec<Record> = page
             .by_ref()

@@ -4,11 +4,13 @@
 //! flattened one level — what the filter evaluator visits) to the offsets holding them: a hash
 //! map for value lookups (keyword, integer, bool, uuid) and an ordered map for ranges (float,
 //! datetime); text and geo keys delegate to a [`TextIndex`] (token posting lists) and a
-//! [`GeoIndex`] (a lon/lat grid). Indexes only grow: a point written again is added under its new offset (or again
-//! under the same one, for a payload changed in place), and what its old values said stays
-//! behind. So an index answers with a **superset** of the offsets that can match — callers always
-//! evaluate the filter on what it returns — and the engine rebuilds indexes when stale entries
-//! pile up. That superset is what the search planner uses to size a filter (its cardinality
+//! [`GeoIndex`] (a lon/lat grid). Indexes only grow: a point written again is added under its
+//! new offset (or again under the same one, for a payload changed in place), and what its old
+//! values said stays behind. So an index answers with a **superset** of the offsets that can
+//! match, and the engine rebuilds indexes when stale entries pile up. For a `match` on a lookup
+//! index ([`FieldIndex::matches_exactly`]) the answer is exact but for offsets indexed more than
+//! once, which the engine tracks; elsewhere callers evaluate the filter on what an index
+//! returns. That superset is what the search planner uses to size a filter (its cardinality
 //! estimate) and, when it is small, as the list of points to score.
 
 use std::cmp::Ordering;
@@ -229,6 +231,17 @@ impl FieldIndex {
         out.sort_unstable();
         out.dedup();
         Some(out)
+    }
+
+    /// Whether what [`FieldIndex::matching`] returns for `m` is exactly the offsets whose values,
+    /// as last added, match it: true for `value` and `any` on keyword, uuid, integer and bool
+    /// indexes, which hold the very values the filter evaluator compares (text indexes only
+    /// narrow by tokens).
+    pub fn matches_exactly(&self, m: &Match) -> bool {
+        use PayloadSchemaType as T;
+        self.text.is_none()
+            && matches!(m, Match::Value { .. } | Match::Any { .. })
+            && matches!(self.data_type, T::Keyword | T::Uuid | T::Integer | T::Bool)
     }
 
     /// A superset of the offsets a `range` on this key accepts, if this index can tell.

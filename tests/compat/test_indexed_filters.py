@@ -112,6 +112,9 @@ def compare(client, name, local, flt):
     want = local.query_points("main", query=query, query_filter=flt, limit=N).points
     assert [p.id for p in got] == [p.id for p in want]
     assert client.count(name, count_filter=flt).count == local.count("main", count_filter=flt).count
+    got_page, _ = client.scroll(name, scroll_filter=flt, limit=N)
+    want_page, _ = local.scroll("main", scroll_filter=flt, limit=N)
+    assert [p.id for p in got_page] == [p.id for p in want_page]
 
 
 @pytest.mark.parametrize("variant", list(FILTERS))
