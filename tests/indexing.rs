@@ -181,3 +181,135 @@ async fn points_written_after_the_build_join_the_graph_without_a_rebuild() {
     }
     assert!(found >= 190, "recall {found}/200");
 }
+
+/// Ids of the top 10 for `vector` under `filter`, through the graph (ef 256).
+async fn filtered_top10(server: &TestServer, vector: &[f32], filter: Value) -> Vec<u64> {
+    let body = json!({"query": vector, "filter": filter, "limit": 10, "params": {"hnsw_ef": 256}});
+    let (status, reply) = server
+        .call("POST", "/collections/c/points/query", Some(body))
+        .await;
+    assert_eq!(status, 200, "query: {reply}");
+    reply["result"]["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| p["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexed_filters_on_a_graph_follow_payloads_changed_in_place() {
+    // Payload indexes answer a lone keyword or integer match exactly, so searches decide most
+    // points without their payloads; payloads changed in place must still be read. `color`
+    // leaves ~500 points (past full_scan_threshold: the graph is walked with the filter), `tag`
+    // ~20 (scored exactly).
+    const POINTS: u64 = 2_000;
+    let server = TestServer::start().await;
+    server
+        .create_indexed(
+            "c",
+            json!({"size": DIM, "distance": "Euclid"}),
+            json!({"hnsw_config": {"m": 16, "ef_construct": 100, "full_scan_threshold": 10}}),
+        )
+        .await;
+    for (field, schema) in [("color", "keyword"), ("tag", "integer")] {
+        let body = json!({"field_name": field, "field_schema": schema});
+        let (status, reply) = server
+            .call("PUT", "/collections/c/index?wait=true", Some(body))
+            .await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    const COLORS: [&str; 4] = ["red", "green", "blue", "cyan"];
+    let mut rng = StdRng::seed_from_u64(77);
+    let vectors: Vec<Vec<f32>> = (0..POINTS).map(|_| random_vector(&mut rng)).collect();
+    // What the test expects each point's payload to be: (color, tag).
+    let mut model: Vec<(Option<&str>, Option<u64>)> = (0..POINTS)
+        .map(|i| (Some(COLORS[i as usize % 4]), Some(i % 100)))
+        .collect();
+    let points: Vec<Value> = (0..POINTS)
+        .map(|i| {
+            let (color, tag) = model[i as usize];
+            json!({"id": i, "vector": vectors[i as usize], "payload": {"color": color, "tag": tag}})
+        })
+        .collect();
+    server.upsert("c", Value::Array(points)).await;
+    server.wait_indexed("c", POINTS).await;
+
+    // Changed in place: recoloured red, overwritten without a colour, colour and tag deleted.
+    let recoloured: Vec<u64> = (0..POINTS).filter(|i| i % 9 == 1).collect();
+    let overwritten: Vec<u64> = (0..POINTS).filter(|i| i % 4 == 0 && i % 3 == 0).collect();
+    let stripped: Vec<u64> = (0..POINTS).filter(|i| i % 100 == 5 && i % 2 == 1).collect();
+    let writes = [
+        (
+            "POST",
+            "/points/payload",
+            json!({"payload": {"color": "red"}, "points": recoloured}),
+        ),
+        (
+            "PUT",
+            "/points/payload",
+            json!({"payload": {"tag": 5}, "points": overwritten}),
+        ),
+        (
+            "POST",
+            "/points/payload/delete",
+            json!({"keys": ["color", "tag"], "points": stripped}),
+        ),
+    ];
+    for (method, path, body) in writes {
+        let path = format!("/collections/c{path}?wait=true");
+        let (status, reply) = server.call(method, &path, Some(body)).await;
+        assert_eq!(status, 200, "{path}: {reply}");
+    }
+    for &i in &recoloured {
+        model[i as usize].0 = Some("red");
+    }
+    for &i in &overwritten {
+        model[i as usize] = (None, Some(5));
+    }
+    for &i in &stripped {
+        model[i as usize] = (None, None);
+    }
+
+    let red = |i: usize| model[i].0 == Some("red");
+    let tag_5 = |i: usize| model[i].1 == Some(5);
+    let cases: [(Value, &dyn Fn(usize) -> bool); 2] = [
+        (
+            json!({"must": [{"key": "color", "match": {"value": "red"}}]}),
+            &red,
+        ),
+        (
+            json!({"must": [{"key": "tag", "match": {"value": 5}}]}),
+            &tag_5,
+        ),
+    ];
+    for (filter, passes) in &cases {
+        let matching: Vec<usize> = (0..POINTS as usize).filter(|&i| passes(i)).collect();
+        let (mut hits, mut total) = (0, 0);
+        for _ in 0..10 {
+            let query = random_vector(&mut rng);
+            let found = filtered_top10(&server, &query, filter.clone()).await;
+            for id in &found {
+                assert!(passes(*id as usize), "{id} does not match {filter}");
+            }
+            let mut truth: Vec<(f32, usize)> = matching
+                .iter()
+                .map(|&i| {
+                    let d: f32 = vectors[i]
+                        .iter()
+                        .zip(&query)
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum();
+                    (d, i)
+                })
+                .collect();
+            truth.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let truth: Vec<u64> = truth.iter().take(10).map(|&(_, i)| i as u64).collect();
+            assert_eq!(found.len(), truth.len(), "{filter}");
+            hits += found.iter().filter(|id| truth.contains(id)).count();
+            total += truth.len();
+        }
+        let recall = hits as f64 / total as f64;
+        assert!(recall >= 0.95, "recall {recall} for {filter}");
+    }
+}

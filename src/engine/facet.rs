@@ -11,7 +11,6 @@ use serde_json::Value;
 use crate::engine::collection::Collection;
 use crate::engine::payload_index::indexed_values;
 use crate::error::{Error, Result};
-use crate::index::filter;
 use crate::model::facet::{FacetHit, FacetQuery, FacetResponse, FacetValue};
 
 /// Qdrant's refusal of a facet key without a lookup index.
@@ -43,12 +42,7 @@ impl Collection {
         };
         let points = &state.points;
         let mut counts: HashMap<FacetValue, u64> = HashMap::new();
-        for (_, offset) in state.filter_scope(query.filter.as_ref()) {
-            if let Some(f) = &query.filter
-                && !filter::matches(f, &state.view(offset))
-            {
-                continue;
-            }
+        for (_, offset) in state.matching_points(query.filter.as_ref()) {
             let distinct: HashSet<FacetValue> =
                 indexed_values(points.payload(offset), &query.key, data_type)
                     .filter_map(facet_value)

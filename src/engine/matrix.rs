@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::engine::collection::Collection;
 use crate::error::{Error, Result};
 use crate::index::exact::ExactScan;
-use crate::index::{SearchRequest, VectorIndex, filter};
+use crate::index::{SearchRequest, VectorIndex};
 use crate::model::matrix::{DistanceMatrix, MatrixQuery};
 
 /// SplitMix64: a small, well-mixed generator; sampling needs no cryptographic strength.
@@ -47,16 +47,10 @@ impl Collection {
             return Ok(DistanceMatrix::default());
         };
         let mut candidates: Vec<u32> = state
-            .filter_scope(query.filter.as_ref())
+            .matching_points(query.filter.as_ref())
             .into_iter()
             .map(|(_, offset)| offset)
             .filter(|&offset| store.contains(offset))
-            .filter(|&offset| {
-                query
-                    .filter
-                    .as_ref()
-                    .is_none_or(|f| filter::matches(f, &state.view(offset)))
-            })
             .collect();
         if candidates.len() > query.sample {
             // Partial Fisher–Yates: the first `sample` slots become a uniform random sample.

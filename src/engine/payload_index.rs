@@ -175,13 +175,22 @@ impl State {
         }
     }
 
-    /// The live offsets `filter` can accept, in point-id order: from the payload indexes when
-    /// they bound it, else all of them. Callers still evaluate the filter on each.
-    pub(crate) fn filter_scope(&self, filter: Option<&Filter>) -> Vec<(PointId, u32)> {
-        match filter.and_then(|f| self.filter_candidates(f)) {
-            Some(candidates) => self.live_by_id(&candidates.offsets),
+    /// The live points that pass `filter` (every live point without one), in point-id order:
+    /// the index candidates when the indexes bound the filter, else every point, each decided
+    /// by [`State::admits`].
+    pub(crate) fn matching_points(&self, filter: Option<&Filter>) -> Vec<(PointId, u32)> {
+        let Some(f) = filter else {
+            return self.points.iter_from(None).collect();
+        };
+        let candidates = self.filter_candidates(f);
+        let scope = match &candidates {
+            Some(c) => self.live_by_id(&c.offsets),
             None => self.points.iter_from(None).collect(),
-        }
+        };
+        scope
+            .into_iter()
+            .filter(|(_, o)| self.admits(f, candidates.as_ref(), *o))
+            .collect()
     }
 
     /// The live ones of `offsets` with their ids, in id order (stale index entries point at

@@ -5,8 +5,9 @@
 //! out. Results are built while the lock is held and returned as owned values.
 //!
 //! Count and scroll look only at the points a filter's payload indexes leave
-//! (`State::filter_candidates`, a superset) when those are few, and evaluate the filter on each:
-//! the answers are the same as a pass over every point, in the same id order.
+//! (`State::filter_candidates`, a superset; scroll only when those are few) and decide each with
+//! `State::admits` (the filter evaluated, unless the indexes answer it exactly): the answers are
+//! the same as a pass over every point, in the same id order.
 
 use std::collections::HashSet;
 
@@ -72,18 +73,7 @@ impl Collection {
         let Some(f) = filter else {
             return state.points.len() as u64;
         };
-        match state.filter_candidates(f) {
-            Some(candidates) => state
-                .live_by_id(&candidates.offsets)
-                .into_iter()
-                .filter(|(_, o)| state.admits(f, Some(&candidates), *o))
-                .count() as u64,
-            None => state
-                .points
-                .iter_from(None)
-                .filter(|(_, o)| filter::matches(f, &state.view(*o)))
-                .count() as u64,
-        }
+        state.matching_points(Some(f)).len() as u64
     }
 
     /// Points by id in request order; missing ids are omitted, duplicates returned once.

@@ -204,9 +204,8 @@ fn select(state: &State, selector: &Selector, require_existing: bool) -> Result<
                 .collect())
         }
         Selector::Filter(f) => Ok(state
-            .filter_scope(Some(f))
+            .matching_points(Some(f))
             .into_iter()
-            .filter(|(_, off)| filter::matches(f, &state.view(*off)))
             .map(|(id, _)| id)
             .collect()),
     }
