@@ -12,11 +12,11 @@
 //! [`State::filter_candidates`] turns a filter into a superset of the offsets it can accept —
 //! the filter's cardinality estimate, the points to score when that is small, and the points
 //! that count, scroll, facets and updates by filter look at. When the indexes answer the whole
-//! filter (one `match` on a lookup index, or one `has_id`) the set is exact, and
-//! [`State::admits`] decides a point from it without reading its payload, except for offsets
-//! indexed again since the last build (payloads changed in place), whose old values may linger. [`State::view`] is how every filter
-//! evaluation sees a point: with the collection's text indexes, which decide what text matches
-//! mean.
+//! filter (only `must` conditions, each a `match` on a lookup index or a `has_id`) the set is
+//! exact, and [`State::admits`] decides a point from it without reading its payload, except for
+//! offsets indexed again since the last build (payloads changed in place), whose old values may
+//! linger. [`State::view`] is how every filter evaluation sees a point: with the collection's
+//! text indexes, which decide what text matches mean.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -118,10 +118,11 @@ impl PayloadIndexes {
 pub(crate) struct Candidates {
     /// A superset of the offsets the filter can accept, ascending (dead offsets included).
     pub offsets: Vec<u32>,
-    /// The same offsets as a bitset when the indexes answer the whole filter (a lone
-    /// `match` on a keyword, uuid, integer or bool index, or a lone `has_id`): then an offset
-    /// outside it cannot match, and one inside matches unless its payload changed in place since
-    /// the indexes were built ([`State::admits`]).
+    /// The same offsets as a bitset when the indexes answer the whole filter (only `must`
+    /// conditions, each a `match` on a keyword, uuid, integer or bool index, a `has_id`, or a
+    /// nested filter of that kind): then an offset outside it cannot match, and one inside
+    /// matches unless its payload changed in place since the indexes were built
+    /// ([`State::admits`]).
     exact: Option<Vec<u64>>,
 }
 
@@ -238,17 +239,8 @@ impl State {
     /// it; `None` when only a scan can tell. Offsets may be dead or no longer match: callers
     /// decide with [`State::admits`], which skips the payload where the indexes are exact.
     pub(crate) fn filter_candidates(&self, filter: &Filter) -> Option<Candidates> {
-        let lone = filter.should.is_none()
-            && filter.min_should.is_none()
-            && filter.must_not.is_none()
-            && filter.must.as_ref().is_some_and(|m| m.len() == 1);
-        if lone {
-            let condition = &filter.must.as_ref()?[0];
-            let (offsets, exact) = self.condition_candidates(condition)?;
-            return Some(Candidates::new(offsets, exact));
-        }
-        self.superset(filter)
-            .map(|offsets| Candidates::new(offsets, false))
+        self.bound(filter)
+            .map(|(offsets, exact)| Candidates::new(offsets, exact))
     }
 
     /// Whether the point at `offset` passes `filter`, given what the indexes said of it
@@ -267,34 +259,45 @@ impl State {
         filter::matches(filter, &self.view(offset))
     }
 
-    /// A superset of the offsets `filter` can accept, from the smallest bounded `must`
-    /// condition, or the union of the `should` conditions when each is bounded.
-    fn superset(&self, filter: &Filter) -> Option<Vec<u32>> {
-        let mut best: Option<Vec<u32>> = None;
-        for condition in filter.must.iter().flatten() {
-            if let Some((found, _)) = self.condition_candidates(condition)
-                && best.as_ref().is_none_or(|b| found.len() < b.len())
-            {
-                best = Some(found);
-            }
+    /// The ascending offsets the indexes bound `filter` to, and whether they are exact: when
+    /// it has only `must` conditions and the indexes answer each exactly, the offsets all of
+    /// them name; else those of the smallest bounded `must` condition, or the union of the
+    /// `should` conditions when each is bounded.
+    fn bound(&self, filter: &Filter) -> Option<(Vec<u32>, bool)> {
+        let must: Vec<Option<(Vec<u32>, bool)>> = filter
+            .must
+            .iter()
+            .flatten()
+            .map(|c| self.condition_candidates(c))
+            .collect();
+        let only_must =
+            filter.should.is_none() && filter.min_should.is_none() && filter.must_not.is_none();
+        let all_exact = !must.is_empty() && must.iter().all(|m| matches!(m, Some((_, true))));
+        if only_must && all_exact {
+            let mut lists = must.into_iter().flatten().map(|(offsets, _)| offsets);
+            let first = lists.next()?;
+            return Some((lists.fold(first, |all, next| intersect(&all, &next)), true));
         }
-        if best.is_none()
-            && let Some(should) = &filter.should
+        if let Some(smallest) = must
+            .into_iter()
+            .flatten()
+            .map(|(offsets, _)| offsets)
+            .min_by_key(Vec::len)
         {
-            // At least one must hold: the union bounds the filter when every one is bounded.
-            let mut union = Vec::new();
-            for condition in should {
-                union.extend(self.condition_candidates(condition)?.0);
-            }
-            union.sort_unstable();
-            union.dedup();
-            best = Some(union);
+            return Some((smallest, false));
         }
-        best
+        // At least one must hold: the union bounds the filter when every one is bounded.
+        let mut union = Vec::new();
+        for condition in filter.should.as_ref()? {
+            union.extend(self.condition_candidates(condition)?.0);
+        }
+        union.sort_unstable();
+        union.dedup();
+        Some((union, false))
     }
 
-    /// The ascending offsets an index (or `has_id`) bounds `condition` to, and whether they are
-    /// exactly the offsets whose values, as last indexed, match it.
+    /// The ascending offsets an index (or `has_id`, or a nested filter) bounds `condition` to,
+    /// and whether they are exactly the offsets whose values, as last indexed, match it.
     fn condition_candidates(&self, condition: &Condition) -> Option<(Vec<u32>, bool)> {
         match condition {
             Condition::Field(field) => self.field_candidates(field),
@@ -308,7 +311,7 @@ impl State {
                 offsets.dedup();
                 Some((offsets, true))
             }
-            Condition::Filter(f) => self.superset(f).map(|offsets| (offsets, false)),
+            Condition::Filter(f) => self.bound(f),
             _ => None,
         }
     }
@@ -414,4 +417,20 @@ pub(crate) fn indexed_values<'a>(
             other => vec![other],
         })
         .filter(move |value| data_type.holds(value))
+}
+
+/// The offsets in both ascending, deduplicated lists.
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len().min(b.len())));
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                (i, j) = (i + 1, j + 1);
+            }
+        }
+    }
+    out
 }

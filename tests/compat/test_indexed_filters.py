@@ -76,6 +76,17 @@ FILTERS = {
         must_not=[field("color", match=models.MatchValue(value="red"))],
     ),
     "nested_filter": models.Filter(must=[models.Filter(must=[field("color", match=models.MatchValue(value="green"))])]),
+    # Every condition answered exactly by an index: the points all of them name.
+    "exact_musts": models.Filter(
+        must=[
+            field("color", match=models.MatchAny(any=["red", "green"])),
+            field("rank", match=models.MatchAny(any=list(range(15)))),
+            models.Filter(must=[field("on", match=models.MatchValue(value=True))]),
+        ]
+    ),
+    "exact_and_range": models.Filter(
+        must=[field("color", match=models.MatchValue(value="red")), field("price", range=models.Range(gte=10))]
+    ),
     "empty_result": models.Filter(must=[field("color", match=models.MatchValue(value="purple"))]),
 }
 
