@@ -8,11 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::process::{call, create_indexed, data_dir, start};
+use common::process::{call, create_indexed, data_dir, start, upsert};
 use common::{TestServer, error_message};
 use half::f16;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -265,37 +266,53 @@ async fn out_of_range_values_are_rejected_and_change_nothing() {
     ] {
         let mut v = vec![2.0f32; DIM];
         v[5] = bad;
-        let (status, body) = server
-            .call(
-                "PUT",
-                &format!("/collections/{name}/points?wait=true"),
-                Some(json!({"points": [{"id": 1, "vector": v}, {"id": 2, "vector": ones}]})),
-            )
-            .await;
-        assert_eq!(status, 400, "{name} {bad}: {body}");
-        let message = error_message(&body);
-        assert!(
-            message.starts_with("Wrong input: vector") && message.contains(&bad.to_string()),
-            "{message}"
-        );
-        let (status, _) = server
-            .call(
-                "PUT",
-                &format!("/collections/{name}/points/vectors?wait=true"),
-                Some(json!({"points": [{"id": 1, "vector": v}]})),
-            )
-            .await;
-        assert_eq!(status, 400, "{name} {bad}: update_vectors");
-        assert_eq!(
-            retrieve::<Vec<f32>>(&server, name, 1).await,
-            ones,
-            "{name}: unchanged"
-        );
-        let (status, _) = server
-            .call("GET", &format!("/collections/{name}/points/2"), None)
-            .await;
-        assert_eq!(status, 404, "{name}: the batch was not applied");
+        let message = assert_refused(&server, name, bad, &v, &ones).await;
+        assert!(message.starts_with("Wrong input: vector"), "{message}");
     }
+}
+
+/// Writes `vector` (which holds the out-of-range `value`) over point 1 of `name`, stored as
+/// `kept`: by an upsert batched with a new point 2, and by `update_vectors`. Asserts both are
+/// refused with 400 (the upsert's message naming the value) and change nothing; returns the
+/// upsert's message.
+async fn assert_refused<T>(
+    server: &TestServer,
+    name: &str,
+    value: f32,
+    vector: &T,
+    kept: &T,
+) -> String
+where
+    T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let (status, body) = server
+        .call(
+            "PUT",
+            &format!("/collections/{name}/points?wait=true"),
+            Some(json!({"points": [{"id": 1, "vector": vector}, {"id": 2, "vector": kept}]})),
+        )
+        .await;
+    assert_eq!(status, 400, "{name} {value}: {body}");
+    let message = error_message(&body);
+    assert!(message.contains(&value.to_string()), "{name}: {message}");
+    let (status, _) = server
+        .call(
+            "PUT",
+            &format!("/collections/{name}/points/vectors?wait=true"),
+            Some(json!({"points": [{"id": 1, "vector": vector}]})),
+        )
+        .await;
+    assert_eq!(status, 400, "{name} {value}: update_vectors");
+    assert_eq!(
+        &retrieve::<T>(server, name, 1).await,
+        kept,
+        "{name}: unchanged"
+    );
+    let (status, _) = server
+        .call("GET", &format!("/collections/{name}/points/2"), None)
+        .await;
+    assert_eq!(status, 404, "{name}: the batch was not applied");
+    message
 }
 
 /// Creates `name` (`datatype`, `distance`, indexed from the first point), writes 2000 seeded
@@ -437,13 +454,7 @@ async fn compact_vectors_survive_restart() {
             .enumerate()
             .map(|(id, v)| json!({"id": id, "vector": v}))
             .collect();
-        call(
-            &first.base,
-            "PUT",
-            &format!("/collections/{datatype}/points?wait=true"),
-            json!({ "points": points }),
-        )
-        .await;
+        upsert(&first.base, datatype, Value::Array(points)).await;
         written.push((datatype, vectors));
     }
     first.kill();
@@ -698,35 +709,7 @@ async fn out_of_range_multivectors_are_rejected_and_change_nothing() {
         // The bad value sits in the second sub-vector.
         let mut m = vec![vec![2.0f32; MULTI_DIM]; 2];
         m[1][3] = bad;
-        let (status, body) = server
-            .call(
-                "PUT",
-                &format!("/collections/{name}/points?wait=true"),
-                Some(json!({"points": [{"id": 1, "vector": m}, {"id": 2, "vector": ones}]})),
-            )
-            .await;
-        assert_eq!(status, 400, "{name} {bad}: {body}");
-        assert!(
-            error_message(&body).contains(&bad.to_string()),
-            "{name}: {body}"
-        );
-        let (status, _) = server
-            .call(
-                "PUT",
-                &format!("/collections/{name}/points/vectors?wait=true"),
-                Some(json!({"points": [{"id": 1, "vector": m}]})),
-            )
-            .await;
-        assert_eq!(status, 400, "{name} {bad}: update_vectors");
-        assert_eq!(
-            retrieve::<Vec<Vec<f32>>>(&server, name, 1).await,
-            ones,
-            "{name}: unchanged"
-        );
-        let (status, _) = server
-            .call("GET", &format!("/collections/{name}/points/2"), None)
-            .await;
-        assert_eq!(status, 404, "{name}: the batch was not applied");
+        assert_refused(&server, name, bad, &m, &ones).await;
         // A query out of the datatype's range is refused too, not truncated.
         let (status, body) = server
             .call(
@@ -798,13 +781,7 @@ async fn compact_multivector_graphs_are_saved_and_reused_after_a_restart() {
         let points: Vec<Value> = (0..N)
             .map(|id| json!({"id": id, "vector": seeded_multivector(&mut rng, datatype, &centres)}))
             .collect();
-        call(
-            &first.base,
-            "PUT",
-            &format!("/collections/{name}/points?wait=true"),
-            json!({ "points": points }),
-        )
-        .await;
+        upsert(&first.base, &name, Value::Array(points)).await;
         common::process::wait_indexed(&first.base, &name, N).await;
         queries.push((name, seeded_multivector(&mut rng, datatype, &centres)));
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::process::{
-    self, Running, call, collection_info, create_indexed, data_dir, graph_builds, start,
+    self, Running, call, collection_info, create_indexed, data_dir, graph_builds, start, upsert,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -43,13 +43,7 @@ async fn create_indexed_collection(base: &str) {
         .iter()
         .map(|&id| json!({"id": id, "vector": random_vector(&mut rng), "payload": {"n": id}}))
         .collect();
-    call(
-        base,
-        "PUT",
-        &format!("/collections/{COLLECTION}/points?wait=true"),
-        json!({ "points": points }),
-    )
-    .await;
+    upsert(base, COLLECTION, Value::Array(points)).await;
 }
 
 async fn info(base: &str) -> Value {
@@ -152,22 +146,29 @@ async fn built_server(dir: &Path) -> Running {
     server
 }
 
+/// Takes `server`'s graph results (recall ≥ 0.95), stops it gracefully and starts again on
+/// `dir`; asserts the saved graph is reused: green at once with `indexed` vectors, no build, the
+/// same results. Returns the restarted server.
+async fn restart_reusing_the_graph(dir: &Path, server: Running, indexed: u64) -> Running {
+    let (before, recall) = graph_results_and_recall(&server.base).await;
+    assert!(recall >= 0.95, "recall {recall}");
+    server.stop();
+    let restarted = start(dir).await;
+    let info = info(&restarted.base).await;
+    assert_eq!(info["status"], "green", "{info}");
+    assert_eq!(info["indexed_vectors_count"], indexed);
+    assert_eq!(builds(&restarted.base).await, 0);
+    let (after, _) = graph_results_and_recall(&restarted.base).await;
+    assert_eq!(after, before);
+    restarted
+}
+
 #[tokio::test]
 async fn a_graph_saved_on_graceful_shutdown_is_reused_after_restart() {
     let dir = data_dir("graphs-reuse");
     let server = built_server(&dir).await;
-    let (before, recall) = graph_results_and_recall(&server.base).await;
-    assert!(recall >= 0.95, "recall {recall}");
-    server.stop();
-
-    let restarted = start(&dir).await;
+    let restarted = restart_reusing_the_graph(&dir, server, N).await;
     let base = restarted.base.clone();
-    let info = info(&base).await;
-    assert_eq!(info["status"], "green", "{info}");
-    assert_eq!(info["indexed_vectors_count"], N);
-    assert_eq!(builds(&base).await, 0);
-    let (after, _) = graph_results_and_recall(&base).await;
-    assert_eq!(after, before);
     // Nothing was scheduled behind the scenes either.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(builds(&base).await, 0);
@@ -342,13 +343,7 @@ async fn graphs_of_two_named_vectors_are_reused_together() {
             json!({"id": id, "vector": vector})
         })
         .collect();
-    call(
-        &base,
-        "PUT",
-        &format!("/collections/{COLLECTION}/points?wait=true"),
-        json!({ "points": points }),
-    )
-    .await;
+    upsert(&base, COLLECTION, Value::Array(points)).await;
     let indexed = N + N / 2;
     wait_indexed(&base, indexed).await;
     // Points without `b` are not tombstones of its graph: it is not rebuilt over and over.
@@ -413,16 +408,7 @@ async fn a_graph_is_reused_beside_multivectors_and_sparse_vectors() {
         }})
     };
     let points: Vec<Value> = (0..N).map(|id| point(id, &mut rng)).collect();
-    let write = |base: String, body: Value| async move {
-        call(
-            &base,
-            "PUT",
-            &format!("/collections/{COLLECTION}/points?wait=true"),
-            body,
-        )
-        .await;
-    };
-    write(base.clone(), json!({ "points": points })).await;
+    upsert(&base, COLLECTION, Value::Array(points)).await;
     // One graph for the dense vector and one for the multivector (sparse vectors have none).
     wait_indexed(&base, 2 * N).await;
     assert_eq!(builds(&base).await, 2);
@@ -458,7 +444,7 @@ async fn a_graph_is_reused_beside_multivectors_and_sparse_vectors() {
         .chain(N..N + 10)
         .map(|id| point(id, &mut rng))
         .collect();
-    write(base.clone(), json!({ "points": changed })).await;
+    upsert(&base, COLLECTION, Value::Array(changed)).await;
     call(
         &base,
         "POST",
@@ -492,27 +478,10 @@ async fn a_graph_extended_with_later_points_is_saved_and_reused() {
         .chain(N..N + 300)
         .map(|id| json!({"id": id, "vector": random_vector(&mut rng), "payload": {"n": id}}))
         .collect();
-    call(
-        &base,
-        "PUT",
-        &format!("/collections/{COLLECTION}/points?wait=true"),
-        json!({ "points": points }),
-    )
-    .await;
+    upsert(&base, COLLECTION, Value::Array(points)).await;
     wait_indexed(&base, N + 300).await;
     assert_eq!(builds(&base).await, 1);
-    let (before, recall) = graph_results_and_recall(&base).await;
-    assert!(recall >= 0.95, "recall {recall}");
-    server.stop();
-
-    let restarted = start(&dir).await;
-    let base = restarted.base.clone();
-    let info = info(&base).await;
-    assert_eq!(info["status"], "green", "{info}");
-    assert_eq!(info["indexed_vectors_count"], N + 300);
-    assert_eq!(builds(&base).await, 0);
-    let (after, _) = graph_results_and_recall(&base).await;
-    assert_eq!(after, before);
+    let restarted = restart_reusing_the_graph(&dir, server, N + 300).await;
     restarted.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }

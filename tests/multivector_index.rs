@@ -7,7 +7,7 @@
 mod common;
 
 use common::process::{
-    call, collection_info, create_indexed, data_dir, graph_builds, start, wait_indexed,
+    call, collection_info, create_indexed, data_dir, graph_builds, start, upsert, wait_indexed,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -103,13 +103,7 @@ async fn multivectors_are_searched_through_a_max_sim_graph() {
             })
         })
         .collect();
-    call(
-        &base,
-        "PUT",
-        &format!("/collections/{COLLECTION}/points?wait=true"),
-        json!({ "points": points }),
-    )
-    .await;
+    upsert(&base, COLLECTION, Value::Array(points)).await;
     wait_indexed(&base, COLLECTION, N).await;
     assert_eq!(
         graph_builds(&base, COLLECTION).await,
@@ -126,13 +120,7 @@ async fn multivectors_are_searched_through_a_max_sim_graph() {
 
     // Written after the build (too few to rebuild): found at once, by the exact tail scan.
     let newcomer = queries[0].clone();
-    call(
-        &base,
-        "PUT",
-        &format!("/collections/{COLLECTION}/points?wait=true"),
-        json!({"points": [{"id": N, "vector": newcomer}]}),
-    )
-    .await;
+    upsert(&base, COLLECTION, json!([{"id": N, "vector": newcomer}])).await;
     let best = query(&base, &queries[0], false, Value::Null).await;
     let truth = query(&base, &queries[0], true, Value::Null).await;
     assert!(truth.iter().any(|(id, _)| *id == N), "{truth:?}");

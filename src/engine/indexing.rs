@@ -106,7 +106,8 @@ impl Snapshot {
         method: Option<Method>,
         persistent: bool,
     ) -> crate::error::Result<Built> {
-        let extend = |extended: Extended<HnswIndex>, rows: &dyn BuiltRows| {
+        // The graph, the origin it is saved with, and whether it grew from `base`.
+        let with_origin = |extended: Extended<HnswIndex>, rows: &dyn BuiltRows| {
             let origin = match (base, extended.from_base) {
                 (Some((index, origin)), true) => {
                     GraphOrigin::of_extension(origin, rows, index.len(), persistent)
@@ -121,7 +122,7 @@ impl Snapshot {
                     Some((base, _)) => base.extend(store, hnsw)?,
                     None => Extended::from_scratch(HnswIndex::build(store, distance, hnsw)?),
                 };
-                let (index, origin, extended) = extend(made, store);
+                let (index, origin, extended) = with_origin(made, store);
                 (index, origin, extended, codes_for(store, distance, method))
             }
             Snapshot::Multi(store) => {
@@ -129,7 +130,7 @@ impl Snapshot {
                     Some((base, _)) => multi_graph::extend(store, base, hnsw)?,
                     None => Extended::from_scratch(multi_graph::build(store, distance, hnsw)?),
                 };
-                let (index, origin, extended) = extend(made, store);
+                let (index, origin, extended) = with_origin(made, store);
                 (index, origin, extended, None)
             }
         };

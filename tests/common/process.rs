@@ -124,6 +124,12 @@ pub async fn create_indexed(base: &str, collection: &str, vectors: Value, config
     call(base, "PUT", &format!("/collections/{collection}"), body).await;
 }
 
+/// Upserts `points` (a JSON array) into `collection` with `wait=true`.
+pub async fn upsert(base: &str, collection: &str, points: Value) {
+    let path = format!("/collections/{collection}/points?wait=true");
+    call(base, "PUT", &path, serde_json::json!({ "points": points })).await;
+}
+
 /// The `result` of `GET /collections/{collection}`.
 pub async fn collection_info(base: &str, collection: &str) -> Value {
     call(
